@@ -1,0 +1,26 @@
+"""The `assistant` command. Subcommands are plugins: each module listed under the
+``assistant.commands`` entry-point group gets the Typer app and adds its commands. The
+product's own commands plug in the same way as third-party ones (and `evals`)."""
+
+from __future__ import annotations
+
+from importlib.metadata import entry_points
+
+import typer
+
+app = typer.Typer(
+    name="assistant",
+    help="Cross-lingual question answering over a news corpus, with verified citations.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+
+
+def load_plugins(target: typer.Typer) -> None:
+    for entry_point in sorted(entry_points(group="assistant.commands"), key=lambda e: e.name):
+        entry_point.load()(target)
+
+
+def main() -> None:
+    load_plugins(app)
+    app()

@@ -1,0 +1,103 @@
+"""The public Python API. The CLI, the HTTP API, the chat and the evaluations all go
+through ``Assistant``; it wires the backends the settings choose and builds each one
+only when first needed (a `search` never starts the LLM)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from functools import cached_property
+
+from assistant.answering import Answerer
+from assistant.llm import LLM, make_llm
+from assistant.retrieval import Retriever, make_retriever
+from assistant.types import Answer, Event
+from ingest.embedding import make_embedder
+from ingest.interfaces import Embedder, LanguageDetector, VectorStore
+from ingest.language import make_language_detector
+from ingest.settings import Settings
+from ingest.store import make_store
+from ingest.types import Document, Passage
+
+History = list[dict]  # [{"role": "user" | "assistant", "content": str}, ...]
+
+
+class Assistant:
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        embedder: Embedder | None = None,
+        store: VectorStore | None = None,
+        llm: LLM | None = None,
+        detector: LanguageDetector | None = None,
+    ):
+        self.settings = settings or Settings()
+        # Injected parts win over the settings' choice (tests, notebooks, plugins).
+        if embedder is not None:
+            self.embedder = embedder
+        if store is not None:
+            self.store = store
+        if llm is not None:
+            self.llm = llm
+        if detector is not None:
+            self.detector = detector
+
+    @cached_property
+    def embedder(self) -> Embedder:
+        return make_embedder(self.settings)
+
+    @cached_property
+    def store(self) -> VectorStore:
+        return make_store(self.settings)
+
+    @cached_property
+    def llm(self) -> LLM:
+        return make_llm(self.settings)
+
+    @cached_property
+    def detector(self) -> LanguageDetector:
+        return make_language_detector(self.settings)
+
+    @cached_property
+    def retriever(self) -> Retriever:
+        return make_retriever(self.settings, embedder=self.embedder, store=self.store)
+
+    @cached_property
+    def answerer(self) -> Answerer:
+        return Answerer(self.settings, retriever=self.retriever, llm=self.llm, detector=self.detector)
+
+    def search(
+        self,
+        query: str,
+        k: int | None = None,
+        language: str | None = None,
+        doc_ids: list[str] | None = None,
+    ) -> list[Passage]:
+        return self.retriever.retrieve(
+            query, k or self.settings.retrieval.k, language=language, doc_ids=doc_ids
+        )
+
+    def stream(
+        self,
+        question: str,
+        history: History | None = None,
+        language: str | None = None,
+        k: int | None = None,
+    ) -> Iterator[Event]:
+        return self.answerer.stream(question, history=history, language=language, k=k)
+
+    def ask(
+        self,
+        question: str,
+        history: History | None = None,
+        language: str | None = None,
+        k: int | None = None,
+    ) -> Answer:
+        return self.answerer.ask(question, history=history, language=language, k=k)
+
+    def document(self, doc_id: str) -> Document | None:
+        return self.store.get_document(doc_id)
+
+    def health(self) -> dict:
+        return {"chunks": self.store.count(), "documents": len(self.store.document_ids()),
+                "llm": self.llm.health(), "model": self.llm.model}

@@ -1,0 +1,85 @@
+"""What the answering API returns. ``Answer.to_dict`` is the public `ask --json` shape,
+shared by the CLI, the HTTP API, the chat and the evaluations."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Literal
+
+from ingest.types import Passage
+
+
+@dataclass
+class Citation:
+    marker: int  # the n of "[n]" in the final answer text
+    doc_id: str
+    chunk_id: str
+    title: str
+    quote: str  # the sentence of the passage that supports the claim
+    start: int  # character offsets of ``quote`` in the cleaned document text
+    end: int
+    supported: bool
+
+
+@dataclass
+class Timings:
+    retrieve_s: float = 0.0
+    ttft_s: float | None = None
+    total_s: float = 0.0
+
+
+@dataclass
+class Answer:
+    question: str
+    language: str
+    answer: str
+    refused: bool
+    citations: list[Citation] = field(default_factory=list)
+    passages: list[Passage] = field(default_factory=list)
+    model: str = ""
+    timings: Timings = field(default_factory=Timings)
+    unsupported_numbers: list[str] = field(default_factory=list)
+    error: str | None = None  # set when the LLM failed; passages are still returned
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+# Events of ``stream()``, in this order: one SourcesEvent, TokenEvents, one CitationsEvent
+# (the verified final answer), then DoneEvent. An ErrorEvent may replace the tokens.
+@dataclass
+class SourcesEvent:
+    passages: list[Passage]
+    language: str
+    type: Literal["sources"] = "sources"
+
+
+@dataclass
+class TokenEvent:
+    text: str
+    type: Literal["token"] = "token"
+
+
+@dataclass
+class ErrorEvent:
+    message: str
+    kind: str  # "unavailable" | "timeout" | "auth" | "context" | "broken_stream" | "bad_output"
+    type: Literal["error"] = "error"
+
+
+@dataclass
+class CitationsEvent:
+    answer: str  # the final answer text after marker repair
+    citations: list[Citation]
+    refused: bool
+    unsupported_numbers: list[str]
+    type: Literal["citations"] = "citations"
+
+
+@dataclass
+class DoneEvent:
+    result: Answer
+    type: Literal["done"] = "done"
+
+
+Event = SourcesEvent | TokenEvent | ErrorEvent | CitationsEvent | DoneEvent

