@@ -124,6 +124,10 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(Path(".assistant"), description="All state: index, models, caches.")
     corpus_dir: Path = Field(BUNDLED_CORPUS, description="What `assistant ingest` reads by default.")
+    model_cache_dir: Path | None = Field(
+        None, description="Converted/assembled models; None = <data_dir>/models. Share it between "
+        "data directories to convert the models once."
+    )
     language_detector: Literal["lingua", "py3langid"] = "lingua"
     embedding: EmbeddingSettings = EmbeddingSettings()
     index: IndexSettings = IndexSettings()
@@ -150,7 +154,7 @@ class Settings(BaseSettings):
 
     @property
     def models_dir(self) -> Path:
-        return self.data_dir / "models"
+        return self.model_cache_dir or self.data_dir / "models"
 
     @property
     def index_dir(self) -> Path:
