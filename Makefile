@@ -1,0 +1,43 @@
+# The two commands of the README:
+#   make run    install what is missing, ingest the bundled corpus if needed, serve the chat
+#   make test   install what is missing (Chromium too), lint, run the whole test suite
+# Everything installs into .venv; torch comes from the local CPU build (constraints.txt).
+
+VENV    := .venv
+PY      := $(VENV)/bin/python
+STAMP   := $(VENV)/.installed
+HOST    ?= 127.0.0.1
+PORT    ?= 7860
+PYTEST_ARGS ?=
+
+.PHONY: run test install browser lint bench eval
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -c constraints.txt -e ".[dev,local-llm]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Debian's Chromium for the real-browser tests (Playwright drives it; never `playwright install`).
+browser:
+	@command -v chromium >/dev/null || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -q && $$SUDO apt-get install -y -q chromium chromium-driver; }
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+run: $(STAMP)
+	$(VENV)/bin/assistant serve --host $(HOST) --port $(PORT)
+
+test: $(STAMP) browser lint
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(PY) -m benchmarks.run
+
+eval: $(STAMP)
+	$(VENV)/bin/assistant eval --gold evals/gold.jsonl --out .eval-runs/product
