@@ -8,7 +8,7 @@ from typing import Protocol
 
 import numpy as np
 
-from ingest.types import Chunk, Document
+from ingest.types import Chunk, Document, ManifestEntry
 
 
 class Embedder(Protocol):
@@ -47,8 +47,29 @@ class VectorStore(Protocol):
         self, embedding: np.ndarray, n: int, where: dict | None = None
     ) -> list[tuple[Chunk, float]]: ...
 
+    def nearest_ids(
+        self, embedding: np.ndarray, n: int, where: dict | None = None
+    ) -> list[tuple[str, float]]:
+        """``query``'s (chunk_id, similarity) pairs alone: cheaper for a caller holding
+        the chunks (retrieval keeps them all for BM25)."""
+        ...
+
     def all_chunks(self) -> list[Chunk]: ...
 
     def document_ids(self) -> set[str]: ...
 
     def count(self) -> int: ...
+
+    # What incremental, crash-safe ingestion needs on top of reading and writing.
+    def manifest(self) -> dict[str, ManifestEntry]:
+        """Every complete document record by doc_id."""
+        ...
+
+    def set_aliases(self, doc_id: str, aliases: Sequence[str]) -> None: ...
+
+    def drop_incomplete(self) -> list[str]:
+        """Delete chunks that lack a complete document record (an interrupted write);
+        return the doc_ids affected."""
+        ...
+
+    def clear(self) -> None: ...

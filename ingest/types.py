@@ -21,6 +21,15 @@ class Document:
 
 
 @dataclass
+class ManifestEntry:
+    """What the index holds about one document, enough to decide whether to redo it."""
+
+    content_hash: str
+    aliases: list[str] = field(default_factory=list)
+    chunk_count: int = 0
+
+
+@dataclass
 class Chunk:
     """A span of a document's cleaned text: ``document.text[start:end] == text``."""
 

@@ -1,0 +1,242 @@
+"""Incremental, crash-safe ingestion: files -> cleaned documents -> chunks -> vectors -> store.
+
+A document is redone only when its content hash changed (the hash covers the cleaned text,
+its metadata, the chunking settings and the embedder). Identical texts under several names
+are stored once, under the first name, with the others as aliases. Each document's chunks
+are written before its record, so after a crash ``drop_incomplete`` finds what to redo."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from time import perf_counter
+
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from ingest.chunking import chunk_document, embedding_texts
+from ingest.cleaning import clean_text, derive_title
+from ingest.interfaces import Embedder, LanguageDetector, VectorStore
+from ingest.readers import ReadError, find_files, read_file
+from ingest.settings import Settings
+from ingest.types import Document, ManifestEntry
+
+
+@dataclass
+class IngestReport:
+    new: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (name, why)
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (file or file:line, why)
+    removed: list[str] = field(default_factory=list)
+    repaired: list[str] = field(default_factory=list)  # left incomplete by an interrupted run
+    rebuilt: bool = False  # the embedder changed, so the whole index was redone
+    chunks: int = 0
+    seconds: float = 0.0
+
+    @property
+    def chunks_per_second(self) -> float:
+        return self.chunks / self.seconds if self.seconds else 0.0
+
+
+@dataclass
+class _Planned:
+    """A document as it should end up in the store."""
+
+    content_hash: str
+    aliases: list[str]
+    document: Document | None  # None: kept from the store untouched, not in this run
+
+
+def content_hash(document: Document, settings: Settings, embedder: Embedder) -> str:
+    """``<embedder>:<sha256>``; the prefix tells when vectors from another model are stored."""
+    payload = [
+        document.text,
+        document.title,
+        document.url,
+        document.date,
+        document.language,
+        settings.index.chunk_max_chars,
+        settings.index.chunk_overlap_sentences,
+    ]
+    digest = hashlib.sha256(json.dumps(payload, ensure_ascii=False).encode()).hexdigest()
+    return f"{_embedder_key(embedder)}:{digest}"
+
+
+def _embedder_key(embedder: Embedder) -> str:
+    return f"{embedder.name}/{embedder.dimension}"
+
+
+def ingest_paths(
+    paths: Sequence[Path],
+    settings: Settings,
+    *,
+    embedder: Embedder,
+    store: VectorStore,
+    detector: LanguageDetector,
+    prune: bool = False,
+    progress: bool = True,
+) -> IngestReport:
+    started = perf_counter()
+    report = IngestReport(repaired=store.drop_incomplete())
+    stored = store.manifest()
+    key = _embedder_key(embedder)
+    if any(not entry.content_hash.startswith(f"{key}:") for entry in stored.values()):
+        # Vectors of another model cannot share a collection with this one's.
+        store.clear()
+        stored, report.rebuilt = {}, True
+
+    with _progress_bar(progress) as bar:
+        scanned = _scan(paths, settings, embedder, report, bar)
+        plan = _plan(scanned, stored, store, prune)
+        writes = _report_plan(plan, scanned, stored, report)
+        task = bar.add_task("Embedding", total=len(writes))
+        for doc_id in writes:
+            planned = plan[doc_id]
+            document = replace(planned.document, doc_id=doc_id, aliases=planned.aliases)
+            try:
+                count = _write(document, planned.content_hash, settings, store, embedder, detector)
+            except Exception as error:  # one document's failure must not sink the batch
+                report.failed.append((document.source_path or doc_id, f"not indexed: {error}"))
+            else:
+                (report.changed if doc_id in stored else report.new).append(doc_id)
+                report.chunks += count
+            bar.advance(task)
+
+    for doc_id in sorted(stored.keys() - plan.keys()):
+        store.delete_document(doc_id)
+        report.removed.append(doc_id)
+    for doc_id, planned in plan.items():
+        entry = stored.get(doc_id)
+        unchanged = entry and entry.content_hash == planned.content_hash
+        if unchanged and entry.aliases != planned.aliases:
+            store.set_aliases(doc_id, planned.aliases)
+    report.seconds = perf_counter() - started
+    return report
+
+
+def _progress_bar(enabled: bool) -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        disable=not enabled,
+    )
+
+
+def _scan(
+    paths: Sequence[Path],
+    settings: Settings,
+    embedder: Embedder,
+    report: IngestReport,
+    bar: Progress,
+) -> dict[str, tuple[Document, str]]:
+    """Every readable document of this run, cleaned, with its content hash, by name."""
+    files, problems = find_files(paths)
+    report.failed.extend((p.where, p.message) for p in problems)
+    max_bytes = int(settings.index.max_file_mb * 1_000_000)
+    scanned: dict[str, tuple[Document, str]] = {}
+    for file, doc_id in bar.track(files, description="Reading"):
+        try:
+            raws, problems = read_file(file, doc_id, max_bytes)
+        except ReadError as error:
+            report.failed.append((str(file), str(error)))
+            continue
+        report.failed.extend((p.where, p.message) for p in problems)
+        for raw in raws:
+            cleaned = clean_text(raw.text)
+            if not cleaned.text:
+                report.failed.append((str(file), "no text left after removing boilerplate"))
+            elif raw.doc_id in scanned:
+                other = scanned[raw.doc_id][0].source_path
+                report.failed.append((str(file), f"doc_id {raw.doc_id!r} already used by {other}"))
+            else:
+                document = replace(raw, text=cleaned.text, url=raw.url or cleaned.url)
+                scanned[raw.doc_id] = (document, content_hash(document, settings, embedder))
+    return scanned
+
+
+def _plan(
+    scanned: dict[str, tuple[Document, str]],
+    stored: dict[str, ManifestEntry],
+    store: VectorStore,
+    prune: bool,
+) -> dict[str, _Planned]:
+    """The store's intended state: one record per distinct text, keyed by its primary name.
+    An existing record keeps its primary name when it can, so it is not re-embedded."""
+    groups: dict[str, list[str]] = {}
+    for name in sorted(scanned):
+        groups.setdefault(scanned[name][1], []).append(name)
+    stored_by_hash = {entry.content_hash: doc_id for doc_id, entry in stored.items()}
+
+    plan: dict[str, _Planned] = {}
+    for digest, names in groups.items():
+        all_names = set(names)
+        previous = stored_by_hash.get(digest)
+        if previous is not None and not prune:
+            old_names = {previous, *stored[previous].aliases}
+            all_names |= {n for n in old_names if n not in scanned}
+        primary = previous if previous in all_names else names[0]
+        source = scanned[primary if primary in scanned else names[0]][0]
+        plan[primary] = _Planned(digest, sorted(all_names - {primary}), source)
+    if prune:
+        return plan
+
+    # Records not in this run stay, less the names this run gave other texts.
+    for doc_id, entry in stored.items():
+        if entry.content_hash in groups:
+            continue
+        remaining = sorted(n for n in {doc_id, *entry.aliases} if n not in scanned)
+        if doc_id in remaining:
+            plan[doc_id] = _Planned(entry.content_hash, [n for n in remaining if n != doc_id], None)
+        elif remaining:
+            # Its primary name now holds another text: re-file it under a remaining alias.
+            kept = store.get_document(doc_id)
+            plan[remaining[0]] = _Planned(entry.content_hash, remaining[1:], kept)
+    return plan
+
+
+def _report_plan(
+    plan: dict[str, _Planned],
+    scanned: dict[str, tuple[Document, str]],
+    stored: dict[str, ManifestEntry],
+    report: IngestReport,
+) -> list[str]:
+    """Record the fate of each scanned name not to be written; return the doc_ids to write."""
+    writes = []
+    for doc_id, planned in plan.items():
+        unchanged = doc_id in stored and stored[doc_id].content_hash == planned.content_hash
+        if planned.document is not None and not unchanged:
+            writes.append(doc_id)
+        elif doc_id in scanned:
+            report.skipped.append((doc_id, "unchanged"))
+        report.skipped.extend(
+            (alias, f"same text as {doc_id}") for alias in planned.aliases if alias in scanned
+        )
+    return writes
+
+
+def _write(
+    document: Document,
+    digest: str,
+    settings: Settings,
+    store: VectorStore,
+    embedder: Embedder,
+    detector: LanguageDetector,
+) -> int:
+    if document.language == "und":
+        document.language = detector.detect(document.text)
+    if not document.title:
+        document.title = derive_title(document.text, document.language)
+    chunks = chunk_document(
+        document,
+        settings.index.chunk_max_chars,
+        settings.index.chunk_overlap_sentences,
+        detector,
+    )
+    vectors = embedder.embed_passages(embedding_texts(document, chunks))
+    store.replace_document(document, chunks, vectors, digest)
+    return len(chunks)

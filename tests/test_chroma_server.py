@@ -1,0 +1,88 @@
+"""The store against a real `chroma run` server, as several app servers would share it."""
+
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from ingest.language import LinguaDetector
+from ingest.pipeline import ingest_paths
+from ingest.settings import BUNDLED_CORPUS, Settings
+from ingest.store import make_store
+from tests.fakes import HashEmbedder
+
+CHROMA = Path(sys.executable).parent / "chroma"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def chroma_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    port = free_port()
+    path = tmp_path_factory.mktemp("chroma-server")
+    server = subprocess.Popen(
+        [str(CHROMA), "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                httpx.get(f"{url}/api/v2/heartbeat", timeout=1).raise_for_status()
+                break
+            except httpx.HTTPError:
+                assert server.poll() is None, "chroma run exited"
+                assert time.monotonic() < deadline, "chroma run did not start in 60 s"
+                time.sleep(0.2)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def test_two_app_servers_share_one_chroma_server(chroma_url: str, tmp_path: Path):
+    # Each "app server" has its own data_dir: all index state must live in Chroma.
+    settings_a = Settings(data_dir=tmp_path / "a", index={"chroma_url": chroma_url})
+    settings_b = Settings(data_dir=tmp_path / "b", index={"chroma_url": chroma_url})
+    embedder, detector = HashEmbedder(), LinguaDetector()
+
+    report = ingest_paths(
+        [BUNDLED_CORPUS],
+        settings_a,
+        embedder=embedder,
+        store=make_store(settings_a),
+        detector=detector,
+        progress=False,
+    )
+    assert len(report.new) == 5 and report.failed == []
+    assert not settings_a.index_dir.exists()
+
+    other = make_store(settings_b)
+    assert other.count() == report.chunks
+    assert len(other.document_ids()) == 5
+    [(best, score)] = other.query(
+        embedder.embed_queries(["Bac Ninh Massenmobilisierung"])[0], 1, {"language": "de"}
+    )
+    assert best.language == "de" and score > 0
+    assert other.get_document(best.doc_id).text[best.start : best.end] == best.text
+
+    rerun = ingest_paths(
+        [BUNDLED_CORPUS],
+        settings_b,
+        embedder=embedder,
+        store=other,
+        detector=detector,
+        progress=False,
+    )
+    assert (rerun.new, rerun.changed, len(rerun.skipped)) == ([], [], 5)

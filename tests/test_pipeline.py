@@ -1,0 +1,347 @@
+import codecs
+import shutil
+import subprocess
+import sys
+import textwrap
+import types
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+import ingest.language
+from assistant.ingest_commands import register
+from ingest.language import LinguaDetector
+from ingest.pipeline import IngestReport, ingest_paths
+from ingest.settings import BUNDLED_CORPUS, PROJECT_ROOT, Settings
+from ingest.store import ChromaStore, make_store
+from tests.fakes import HashEmbedder
+
+CORPUS_NAMES = sorted(p.name for p in BUNDLED_CORPUS.glob("*.txt"))
+GERMAN = "Die Provinz Bac Ninh hat 1.014 Modelle der Massenmobilisierung entwickelt. " * 3
+
+
+@pytest.fixture(scope="module")
+def detector() -> LinguaDetector:
+    return LinguaDetector()
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    return Path(shutil.copytree(BUNDLED_CORPUS, tmp_path / "corpus"))
+
+
+class Index:
+    """A data directory and the one way these tests ingest into it."""
+
+    def __init__(self, root: Path, detector: LinguaDetector, **index_settings):
+        self.settings = Settings(data_dir=root, index=index_settings)
+        self.detector = detector
+        self.embedder = HashEmbedder()
+        self.store = make_store(self.settings)
+
+    def ingest(self, *paths: Path, prune: bool = False) -> IngestReport:
+        return ingest_paths(
+            list(paths),
+            self.settings,
+            embedder=self.embedder,
+            store=self.store,
+            detector=self.detector,
+            prune=prune,
+            progress=False,
+        )
+
+
+def snapshot(store: ChromaStore) -> tuple:
+    """Everything a reader of the index can see."""
+    documents = [store.get_document(doc_id) for doc_id in sorted(store.document_ids())]
+    return store.manifest(), store.all_chunks(), documents
+
+
+def test_corpus_ingest_then_rerun_skips_everything(tmp_path: Path, corpus: Path, detector):
+    index = Index(tmp_path / "state", detector)
+    report = index.ingest(corpus)
+    assert report.new == CORPUS_NAMES
+    assert report.failed == [] and report.changed == [] and report.skipped == []
+    assert report.chunks == index.store.count() > 5
+    assert report.chunks_per_second > 0
+
+    languages = {d: index.store.get_document(d).language for d in CORPUS_NAMES}
+    assert list(languages.values()) == ["de", "de", "ar", "hu", "de"]
+    bac_ninh = index.store.get_document(CORPUS_NAMES[4])
+    assert bac_ninh.url.startswith("https://kinhtedothi.vn/")
+    assert bac_ninh.title.startswith("Genosse Nguyen Anh Tuan")
+    assert bac_ninh.source_path == str(corpus / CORPUS_NAMES[4])
+    for chunk in index.store.all_chunks():
+        assert chunk.text == index.store.get_document(chunk.doc_id).text[chunk.start : chunk.end]
+
+    again = index.ingest(corpus)
+    assert again.skipped == [(name, "unchanged") for name in CORPUS_NAMES]
+    assert (again.new, again.changed, again.chunks) == ([], [], 0)
+
+
+def test_changed_file_is_replaced(tmp_path: Path, corpus: Path, detector):
+    index = Index(tmp_path / "state", detector)
+    index.ingest(corpus)
+    (corpus / CORPUS_NAMES[1]).write_text(GERMAN, encoding="utf-8")
+    report = index.ingest(corpus)
+    assert report.changed == [CORPUS_NAMES[1]]
+    assert len(report.skipped) == 4
+    chunks = [c for c in index.store.all_chunks() if c.doc_id == CORPUS_NAMES[1]]
+    assert [c.text for c in chunks] == [GERMAN.strip()]
+
+
+def test_prune_drops_documents_gone_from_disk(tmp_path: Path, corpus: Path, detector):
+    index = Index(tmp_path / "state", detector)
+    index.ingest(corpus)
+    (corpus / CORPUS_NAMES[2]).unlink()
+    assert index.ingest(corpus).removed == []
+    assert CORPUS_NAMES[2] in index.store.document_ids()
+    report = index.ingest(corpus, prune=True)
+    assert report.removed == [CORPUS_NAMES[2]]
+    assert index.store.document_ids() == set(CORPUS_NAMES) - {CORPUS_NAMES[2]}
+    assert all(c.doc_id != CORPUS_NAMES[2] for c in index.store.all_chunks())
+
+
+def test_identical_texts_are_stored_once_under_all_names(tmp_path: Path, detector):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.txt").write_text(GERMAN, encoding="utf-8")
+    (folder / "b.txt").write_text(GERMAN + "\nQuelle\nKommentar (0)", encoding="utf-8")
+    index = Index(tmp_path / "state", detector)
+    report = index.ingest(folder)
+    assert report.new == ["a.txt"]
+    assert report.skipped == [("b.txt", "same text as a.txt")]
+    assert index.store.document_ids() == {"a.txt"}
+    assert index.store.get_document("b.txt").aliases == ["b.txt"]
+    assert {c.doc_id for c in index.store.all_chunks()} == {"a.txt"}
+
+    # b.txt gets its own text: it stops being an alias.
+    (folder / "b.txt").write_text(GERMAN.replace("1.014", "2.000"), encoding="utf-8")
+    report = index.ingest(folder)
+    assert (report.new, report.skipped) == (["b.txt"], [("a.txt", "unchanged")])
+    assert index.store.manifest()["a.txt"].aliases == []
+
+    # The primary's file goes: the text lives on under its remaining name.
+    (folder / "b.txt").write_text(GERMAN, encoding="utf-8")
+    (folder / "a.txt").unlink()
+    report = index.ingest(folder, prune=True)
+    assert (report.changed, report.removed) == (["b.txt"], ["a.txt"])
+    assert index.store.document_ids() == {"b.txt"}
+
+
+def test_new_alias_of_a_stored_document_costs_no_embedding(tmp_path: Path, detector):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "b.txt").write_text(GERMAN, encoding="utf-8")
+    index = Index(tmp_path / "state", detector)
+    index.ingest(folder)
+    (folder / "a.txt").write_text(GERMAN, encoding="utf-8")
+    report = index.ingest(folder)
+    # b.txt stays the primary name although a.txt sorts first: nothing is re-embedded.
+    assert (report.new, report.chunks) == ([], 0)
+    assert index.store.manifest()["b.txt"].aliases == ["a.txt"]
+
+
+def test_chunking_settings_change_redoes_every_document(tmp_path: Path, corpus, detector):
+    Index(tmp_path / "state", detector).ingest(corpus)
+    smaller = Index(tmp_path / "state", detector, chunk_max_chars=300)
+    report = smaller.ingest(corpus)
+    assert report.changed == CORPUS_NAMES and not report.rebuilt
+    assert all(len(c.text) <= 300 for c in smaller.store.all_chunks())
+
+
+def test_embedder_change_clears_the_index(tmp_path: Path, corpus: Path, detector):
+    index = Index(tmp_path / "state", detector)
+    index.ingest(corpus)
+
+    class OtherEmbedder(HashEmbedder):
+        name = "other-embedder"
+        dimension = 32
+
+    index.embedder = OtherEmbedder()
+    extra = tmp_path / "extra.txt"
+    extra.write_text(GERMAN, encoding="utf-8")
+    report = index.ingest(extra)
+    assert report.rebuilt and report.new == ["extra.txt"]
+    # Vectors of two models cannot be compared, so the documents not in this run are gone.
+    assert index.store.document_ids() == {"extra.txt"}
+
+
+def test_json_records_keep_their_metadata(tmp_path: Path, detector):
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text(
+        '{"id": "vn-1", "text": "' + GERMAN + '", "title": "Modelle", "language": "de", '
+        '"date": "2024-08-15", "url": "https://example.org/1"}\n',
+        encoding="utf-8",
+    )
+    index = Index(tmp_path / "state", detector)
+    assert index.ingest(feed).new == ["vn-1"]
+    document = index.store.get_document("vn-1")
+    assert (document.title, document.language, document.date, document.url) == (
+        "Modelle",
+        "de",
+        "2024-08-15",
+        "https://example.org/1",
+    )
+
+
+def make_bad_inputs(folder: Path) -> None:
+    folder.mkdir()
+    (folder / "good.txt").write_text(GERMAN, encoding="utf-8")
+    (folder / "utf16.txt").write_bytes(codecs.BOM_UTF16_LE + "Ünnep. ".encode("utf-16-le") * 30)
+    (folder / "empty.txt").write_text("", encoding="utf-8")
+    (folder / "binary.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    (folder / "latin1.txt").write_bytes("Grüße aus Bac Ninh".encode("latin-1"))
+    (folder / "only_footer.txt").write_text("Quelle\nKommentar (0)\n", encoding="utf-8")
+    with (folder / "huge.txt").open("wb") as sparse:
+        sparse.truncate(50_000_000)
+    (folder / "feed.jsonl").write_text(
+        f'{{"text": "{GERMAN} Eins."}}\n{{"text": broken\n{{"text": "{GERMAN} Drei."}}\n',
+        encoding="utf-8",
+    )
+
+
+def test_bad_inputs_fail_one_by_one_and_the_rest_ingests(tmp_path: Path, detector):
+    folder = tmp_path / "in"
+    make_bad_inputs(folder)
+    index = Index(tmp_path / "state", detector)
+    report = index.ingest(folder, tmp_path / "missing.txt")
+    assert sorted(report.new) == ["feed.jsonl#1", "feed.jsonl#3", "good.txt", "utf16.txt"]
+    failures = {Path(where).name: why for where, why in report.failed}
+    assert set(failures) == {
+        "missing.txt",
+        "empty.txt",
+        "binary.txt",
+        "latin1.txt",
+        "only_footer.txt",
+        "huge.txt",
+        "feed.jsonl:2",
+    }
+    assert failures["huge.txt"].startswith("50.0 MB is over the 20.0 MB limit")
+    assert failures["latin1.txt"].startswith("not utf-8 text")
+    assert failures["feed.jsonl:2"].startswith("malformed JSON")
+    assert failures["binary.txt"].startswith("binary file")
+    assert failures["empty.txt"] == "empty file"
+    assert failures["only_footer.txt"] == "no text left after removing boilerplate"
+
+
+def test_a_failing_document_does_not_sink_the_batch(tmp_path: Path, corpus: Path, detector):
+    class FlakyEmbedder(HashEmbedder):
+        def embed_passages(self, texts):
+            if any("Ninh Son" in text for text in texts):
+                raise RuntimeError("model crashed")
+            return super().embed_passages(texts)
+
+    index = Index(tmp_path / "state", detector)
+    index.embedder = FlakyEmbedder()
+    report = index.ingest(corpus)
+    assert report.failed == [(str(corpus / CORPUS_NAMES[1]), "not indexed: model crashed")]
+    assert report.new == [n for n in CORPUS_NAMES if n != CORPUS_NAMES[1]]
+    assert index.store.document_ids() == set(report.new)
+
+
+# A separate process ingests and SIGKILLs itself when the store is about to write the
+# n-th document record, i.e. after that document's chunks have landed.
+CRASHING_INGEST = textwrap.dedent(
+    """
+    import os, signal, sys
+    from pathlib import Path
+    from ingest.language import LinguaDetector
+    from ingest.pipeline import ingest_paths
+    from ingest.settings import Settings
+    from ingest.store import ChromaStore, make_store
+    from tests.fakes import HashEmbedder
+
+    data_dir, corpus, kill_at = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    write_record = ChromaStore._write_record
+    records = []
+
+    def write_record_or_die(self, *args):
+        records.append(args)
+        if len(records) == kill_at:
+            os.kill(os.getpid(), signal.SIGKILL)
+        write_record(self, *args)
+
+    ChromaStore._write_record = write_record_or_die
+    settings = Settings(data_dir=data_dir)
+    ingest_paths([Path(corpus)], settings, embedder=HashEmbedder(), store=make_store(settings),
+                 detector=LinguaDetector(), progress=False)
+    """
+)
+
+
+def ingest_and_die(data_dir: Path, corpus: Path, kill_at: int) -> None:
+    process = subprocess.run(
+        [sys.executable, "-c", CRASHING_INGEST, str(data_dir), str(corpus), str(kill_at)],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert process.returncode == -9, process.stderr
+
+
+def test_crash_during_first_ingest_is_repaired_by_a_rerun(tmp_path: Path, corpus, detector):
+    ingest_and_die(tmp_path / "crashed", corpus, kill_at=2)
+    crashed = Index(tmp_path / "crashed", detector)
+    assert crashed.store.document_ids() == {CORPUS_NAMES[0]}
+    assert {c.doc_id for c in crashed.store.all_chunks()} == set(CORPUS_NAMES[:2])
+
+    report = crashed.ingest(corpus)
+    assert report.repaired == [CORPUS_NAMES[1]]
+    assert report.new == CORPUS_NAMES[1:]
+    clean = Index(tmp_path / "clean", detector)
+    clean.ingest(corpus)
+    assert snapshot(crashed.store) == snapshot(clean.store)
+
+
+def test_crash_while_replacing_a_changed_document_is_repaired(tmp_path: Path, corpus, detector):
+    Index(tmp_path / "crashed", detector).ingest(corpus)
+    for name in CORPUS_NAMES[2:4]:
+        (corpus / name).write_text(GERMAN + name, encoding="utf-8")
+    ingest_and_die(tmp_path / "crashed", corpus, kill_at=1)
+    crashed = Index(tmp_path / "crashed", detector)
+    assert CORPUS_NAMES[2] not in crashed.store.document_ids()
+
+    report = crashed.ingest(corpus)
+    assert report.repaired == [CORPUS_NAMES[2]]
+    assert (report.new, report.changed) == ([CORPUS_NAMES[2]], [CORPUS_NAMES[3]])
+    clean = Index(tmp_path / "clean", detector)
+    clean.ingest(corpus)
+    assert snapshot(crashed.store) == snapshot(clean.store)
+
+
+@pytest.fixture
+def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, detector) -> typer.Typer:
+    """The ingest command with the test embedder and a throwaway data directory."""
+    embedding = types.ModuleType("ingest.embedding")
+    embedding.make_embedder = lambda settings: HashEmbedder()
+    monkeypatch.setitem(sys.modules, "ingest.embedding", embedding)
+    monkeypatch.setattr(ingest.language, "make_language_detector", lambda settings: detector)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("ASSISTANT_DATA_DIR", str(tmp_path / "state"))
+    app = typer.Typer()
+    app.callback()(lambda: None)  # keeps `ingest` a subcommand, as in the real CLI
+    register(app)
+    return app
+
+
+def test_cli_ingests_the_configured_corpus_and_exits_zero(cli, corpus, monkeypatch):
+    monkeypatch.setenv("ASSISTANT_CORPUS_DIR", str(corpus))
+    result = CliRunner().invoke(cli, ["ingest", "--no-progress"])
+    assert result.exit_code == 0, result.output
+    assert "Ingestion" in result.output and "chunks/s" in result.output
+    rerun = CliRunner().invoke(cli, ["ingest", "--no-progress", str(corpus), "--prune"])
+    assert rerun.exit_code == 0, rerun.output
+
+
+def test_cli_exits_non_zero_and_names_each_failure(cli, tmp_path: Path):
+    folder = tmp_path / "in"
+    make_bad_inputs(folder)
+    result = CliRunner().invoke(cli, ["ingest", "--no-progress", str(folder)])
+    assert result.exit_code == 1
+    failed_lines = [line for line in result.output.splitlines() if line.startswith("failed ")]
+    assert len(failed_lines) == 6
+    assert any(f"{folder / 'feed.jsonl'}:2: malformed JSON" in line for line in failed_lines)
