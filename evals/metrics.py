@@ -1,0 +1,206 @@
+"""Per-question figures and their aggregation. A figure that does not apply to a question
+(recall without gold sources, refusal rate of an answerable question) is None and left out
+of the mean, so every aggregate is a plain mean over the questions it applies to."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from pathlib import PurePosixPath
+
+import numpy as np
+
+from evals.gold import GoldItem
+from evals.normalize import contains, strip_markers, tokens
+
+RECALL_DEPTHS = (1, 3, 5, 10)
+NDCG_DEPTH = 10
+RETRIEVAL_DEPTH = max(*RECALL_DEPTHS, NDCG_DEPTH)  # passages retrieved per question
+RETRIEVAL_METRICS = (*(f"recall@{k}" for k in RECALL_DEPTHS), "mrr", f"ndcg@{NDCG_DEPTH}")
+ANSWER_METRICS = (
+    "fact_accuracy",
+    "token_f1",
+    "judge_accuracy",
+    "citation_precision",
+    "citation_recall",
+    "invalid_marker_rate",
+    "language_match",
+    "refusal_rate",
+    "false_refusal_rate",
+)
+LATENCY_STAGES = ("retrieve", "ttft", "total")
+LATENCY_METRICS = tuple(f"{stage}_{p}_s" for stage in LATENCY_STAGES for p in ("p50", "p95"))
+LOWER_IS_BETTER = frozenset(
+    {"errors", "invalid_marker_rate", "false_refusal_rate", *LATENCY_METRICS}
+)
+COUNTS = ("questions", "errors")
+
+MARKER_NUMBER = re.compile(r"\[(\d+)\]")
+
+
+def doc_key(doc_id: str) -> str:
+    """A doc id without its file extension ("a/b.txt#2" -> "a/b#2"), as gold sources may
+    name documents either way."""
+    path, hash_sign, record = doc_id.partition("#")
+    return str(PurePosixPath(path).with_suffix("")) + hash_sign + record
+
+
+def dedupe(doc_ids: Iterable[str]) -> list[str]:
+    """Doc ids in first-seen (rank) order, each once."""
+    return list(dict.fromkeys(doc_ids))
+
+
+def recall_at(retrieved: Sequence[str], sources: Sequence[str], k: int) -> float:
+    relevant = {doc_key(source) for source in sources}
+    found = relevant & {doc_key(doc_id) for doc_id in retrieved[:k]}
+    return len(found) / len(relevant)
+
+
+def reciprocal_rank(retrieved: Sequence[str], sources: Sequence[str]) -> float:
+    relevant = {doc_key(source) for source in sources}
+    for rank, doc_id in enumerate(retrieved, start=1):
+        if doc_key(doc_id) in relevant:
+            return 1 / rank
+    return 0.0
+
+
+def ndcg_at(retrieved: Sequence[str], sources: Sequence[str], k: int) -> float:
+    """Binary-relevance nDCG: each gold document found at rank r adds 1/log2(r + 1)."""
+    relevant = {doc_key(source) for source in sources}
+    gain = sum(
+        1 / math.log2(rank + 1)
+        for rank, doc_id in enumerate(retrieved[:k], start=1)
+        if doc_key(doc_id) in relevant
+    )
+    ideal = sum(1 / math.log2(rank + 1) for rank in range(1, min(len(relevant), k) + 1))
+    return gain / ideal
+
+
+def retrieval_metrics(retrieved: Sequence[str], sources: Sequence[str]) -> dict[str, float | None]:
+    """``retrieved``: deduplicated doc ids in rank order."""
+    if not sources:
+        return dict.fromkeys(RETRIEVAL_METRICS)
+    return {
+        **{f"recall@{k}": recall_at(retrieved, sources, k) for k in RECALL_DEPTHS},
+        "mrr": reciprocal_rank(retrieved, sources),
+        f"ndcg@{NDCG_DEPTH}": ndcg_at(retrieved, sources, NDCG_DEPTH),
+    }
+
+
+def matched_alternatives(text: str, groups: Sequence[Sequence[str]]) -> list[str]:
+    """Every alternative found in ``text``, over all groups."""
+    return [alternative for group in groups for alternative in group if contains(text, alternative)]
+
+
+def facts_matched(text: str, groups: Sequence[Sequence[str]]) -> bool:
+    return all(any(contains(text, alternative) for alternative in group) for group in groups)
+
+
+def token_f1(prediction: str, reference: str) -> float:
+    predicted, expected = tokens(prediction), tokens(reference)
+    if not predicted or not expected:
+        return float(predicted == expected)
+    overlap = sum((Counter(predicted) & Counter(expected)).values())
+    if overlap == 0:
+        return 0.0
+    precision, recall = overlap / len(predicted), overlap / len(expected)
+    return 2 * precision * recall / (precision + recall)
+
+
+def invalid_markers(answer: str, citations: Sequence[dict]) -> tuple[int, int]:
+    """(markers pointing to no passage, all markers) in the answer text."""
+    cited = {citation["marker"] for citation in citations}
+    markers = [int(number) for number in MARKER_NUMBER.findall(answer)]
+    return sum(marker not in cited for marker in markers), len(markers)
+
+
+def correct_citations(
+    item: GoldItem,
+    answer: str,
+    citations: Sequence[dict],
+    passage_texts: dict[str, str],
+    judged_supporting: frozenset[int] = frozenset(),
+) -> list[bool]:
+    """A citation is correct when its passage comes from a gold source document and holds
+    a fact the answer got right (any source passage, when the item lists no facts), or
+    when the judge found it supporting."""
+    sources = {doc_key(source) for source in item.sources}
+    facts = matched_alternatives(strip_markers(answer), item.must_include)
+    verdicts = []
+    for citation in citations:
+        passage = passage_texts.get(citation["chunk_id"], citation["quote"])
+        holds_fact = not item.must_include or any(contains(passage, fact) for fact in facts)
+        verdicts.append(
+            (doc_key(citation["doc_id"]) in sources and holds_fact)
+            or citation["marker"] in judged_supporting
+        )
+    return verdicts
+
+
+def answer_metrics(
+    item: GoldItem,
+    *,
+    answer: str,
+    refused: bool | None,
+    citations: Sequence[dict],
+    passage_texts: dict[str, str],
+    answer_language: str,
+    judge_correct: bool | None = None,
+    judged_supporting: frozenset[int] = frozenset(),
+) -> dict[str, float | None]:
+    """``refused`` is None when the pipeline cannot tell (the naive one)."""
+    text = strip_markers(answer)
+    correct = correct_citations(item, answer, citations, passage_texts, judged_supporting)
+    invalid, markers = invalid_markers(answer, citations)
+    answerable, refusal_known = item.answerable, refused is not None
+    facts_right = not refused and facts_matched(text, item.must_include)
+    return {
+        "fact_accuracy": _flag(facts_right) if answerable else None,
+        "token_f1": token_f1(text, item.answer) if answerable else None,
+        "judge_accuracy": _flag(judge_correct) if judge_correct is not None else None,
+        "citation_precision": sum(correct) / len(correct) if correct else None,
+        "citation_recall": _flag(any(correct)) if answerable else None,
+        "invalid_marker_rate": invalid / markers if markers else None,
+        "language_match": _flag(answer_language == item.language) if text.strip() else None,
+        "refusal_rate": _flag(refused) if refusal_known and not answerable else None,
+        "false_refusal_rate": _flag(refused) if refusal_known and answerable else None,
+    }
+
+
+def _flag(value: bool) -> float:
+    return 1.0 if value else 0.0
+
+
+def aggregate(records: Sequence[dict]) -> dict[str, float | int | None]:
+    """Means of the per-question figures and latency percentiles, over ``records`` (lines
+    of results.jsonl)."""
+    names = dedupe(name for record in records for name in record["metrics"])
+    figures: dict[str, float | int | None] = {
+        "questions": len(records),
+        "errors": sum("error" in record for record in records),
+    }
+    for name in names:
+        values = [r["metrics"][name] for r in records if r["metrics"].get(name) is not None]
+        figures[name] = float(np.mean(values)) if values else None
+    for stage in LATENCY_STAGES:
+        values = [r["timings"][f"{stage}_s"] for r in records]
+        values = [value for value in values if value is not None]
+        for name, q in (("p50", 50), ("p95", 95)):
+            figures[f"{stage}_{name}_s"] = float(np.percentile(values, q)) if values else None
+    return figures
+
+
+def summarize(records: Sequence[dict]) -> dict:
+    """metrics.json: the figures overall, per question language and per question type."""
+
+    def split(field: str) -> dict[str, dict]:
+        keys = sorted({record[field] for record in records})
+        return {key: aggregate([r for r in records if r[field] == key]) for key in keys}
+
+    return {
+        "overall": aggregate(records),
+        "by_language": split("language"),
+        "by_type": split("type"),
+    }

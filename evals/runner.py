@@ -1,0 +1,307 @@
+"""Runs gold questions through a pipeline and records one results.jsonl line per question.
+
+The run is resumable: results.jsonl is append-only and flushed per line, the latest line
+of an id wins, and a rerun into the same directory skips ids whose line has no error.
+Ctrl-C keeps every finished line and still writes metrics.json and the report (questions
+in flight when it comes are dropped).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from time import perf_counter
+from typing import TYPE_CHECKING, Protocol
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from assistant.types import DoneEvent, ErrorEvent, SourcesEvent, TokenEvent
+from evals.gold import GoldItem
+from evals.judge import Judge
+from evals.metrics import (
+    RETRIEVAL_DEPTH,
+    answer_metrics,
+    dedupe,
+    retrieval_metrics,
+    summarize,
+)
+from evals.normalize import strip_markers
+from evals.report import write_report
+from ingest.interfaces import LanguageDetector
+
+if TYPE_CHECKING:
+    from assistant.service import Assistant
+
+RESULTS_FILE = "results.jsonl"
+METRICS_FILE = "metrics.json"
+RUN_FILE = "run.json"  # the options a resumed run must share with the first one
+
+
+@dataclass
+class PipelineAnswer:
+    answer: str
+    refused: bool | None  # None: the pipeline cannot tell
+    citations: list[dict] = field(default_factory=list)
+    passage_texts: dict[str, str] = field(default_factory=dict)  # by chunk id
+    timings: dict = field(default_factory=dict)  # retrieve_s, ttft_s, total_s from the start
+    error: str | None = None
+
+
+class Pipeline(Protocol):
+    def retrieve(self, question: str) -> list[str]:
+        """Doc ids of the top RETRIEVAL_DEPTH passages, in rank order."""
+        ...
+
+    def answer(self, item: GoldItem) -> PipelineAnswer: ...
+
+
+class ProductPipeline:
+    """The product, through its public API, as a user's question goes."""
+
+    def __init__(self, assistant: Assistant):
+        self.assistant = assistant
+
+    def retrieve(self, question: str) -> list[str]:
+        return [passage.doc_id for passage in self.assistant.search(question, k=RETRIEVAL_DEPTH)]
+
+    def answer(self, item: GoldItem) -> PipelineAnswer:
+        start = perf_counter()
+        timings: dict[str, float | None] = {"retrieve_s": None, "ttft_s": None}
+        error = None
+        result = None
+        for event in self.assistant.stream(item.question, history=item.history or None):
+            elapsed = perf_counter() - start
+            if isinstance(event, SourcesEvent):
+                timings["retrieve_s"] = elapsed
+            elif isinstance(event, TokenEvent) and timings["ttft_s"] is None:
+                timings["ttft_s"] = elapsed
+            elif isinstance(event, ErrorEvent):
+                error = f"{event.kind}: {event.message}"
+            elif isinstance(event, DoneEvent):
+                result = event.result
+        timings["total_s"] = perf_counter() - start
+        if result is None:
+            return PipelineAnswer("", False, timings=timings, error="the stream ended early")
+        return PipelineAnswer(
+            answer=result.answer,
+            refused=result.refused,
+            citations=[
+                {
+                    "marker": c.marker,
+                    "doc_id": c.doc_id,
+                    "chunk_id": c.chunk_id,
+                    "quote": c.quote,
+                    "supported": c.supported,
+                }
+                for c in result.citations
+            ],
+            passage_texts={passage.chunk_id: passage.text for passage in result.passages},
+            timings=timings,
+            error=error or result.error,
+        )
+
+
+def search_query(item: GoldItem) -> str:
+    """What retrieval is scored on. Search takes no history, so a follow-up is preceded by
+    the user's previous turn, a model-free stand-in for the product's condensing step."""
+    asked_before = [turn["content"] for turn in item.history if turn["role"] == "user"]
+    return " ".join([*asked_before[-1:], item.question])
+
+
+def evaluate(
+    item: GoldItem,
+    pipeline: Pipeline,
+    detector: LanguageDetector,
+    *,
+    retrieval_only: bool = False,
+    judge: Judge | None = None,
+) -> dict:
+    """One results.jsonl record. An exception becomes the record's ``error``, so one bad
+    question neither stops the run nor counts as done."""
+    record = {
+        "id": item.id,
+        "question": item.question,
+        "language": item.language,
+        "type": item.type,
+        "answerable": item.answerable,
+        "answer": None,
+        "answer_language": None,
+        "refused": None,
+        "citations": [],
+        "retrieved": [],
+        "timings": {"retrieve_s": None, "ttft_s": None, "total_s": None},
+        "metrics": {},
+    }
+    try:
+        start = perf_counter()
+        record["retrieved"] = dedupe(pipeline.retrieve(search_query(item)))
+        search_s = perf_counter() - start
+        record["metrics"] = retrieval_metrics(record["retrieved"], item.sources)
+        if retrieval_only:
+            record["timings"] = {"retrieve_s": search_s, "ttft_s": None, "total_s": search_s}
+            return record
+        result = pipeline.answer(item)
+    except Exception as error:
+        return record | {"error": f"{type(error).__name__}: {error}"}
+    text = strip_markers(result.answer)
+    verdict = None
+    if judge is not None:
+        cited = {
+            c["marker"]: result.passage_texts.get(c["chunk_id"], c["quote"])
+            for c in result.citations
+        }
+        verdict = judge.judge(item, result.answer, cited)
+    record |= {
+        "answer": result.answer,
+        "answer_language": detector.detect(text) if text.strip() else "und",
+        "refused": result.refused,
+        "citations": result.citations,
+        "timings": result.timings,
+    }
+    record["metrics"] |= answer_metrics(
+        item,
+        answer=result.answer,
+        refused=result.refused,
+        citations=result.citations,
+        passage_texts=result.passage_texts,
+        answer_language=record["answer_language"],
+        judge_correct=verdict.correct if verdict else None,
+        judged_supporting=verdict.supporting if verdict else frozenset(),
+    )
+    if result.error:
+        record["error"] = result.error
+    return record
+
+
+def load_results(path: Path) -> dict[str, dict]:
+    """The latest record of each id. A line cut short by a crash is skipped."""
+    records: dict[str, dict] = {}
+    if path.exists():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            records[record["id"]] = record
+    return records
+
+
+class RunOptionsMismatch(ValueError):
+    pass
+
+
+def check_run_options(out_dir: Path, options: dict) -> None:
+    """Refuse to resume into a directory filled with other options: mixed results would
+    be averaged as if they were one run."""
+    path = out_dir / RUN_FILE
+    if path.exists():
+        previous = json.loads(path.read_text(encoding="utf-8"))
+        if previous != options:
+            raise RunOptionsMismatch(
+                f"{out_dir} holds a run with other options ({previous}); "
+                f"use another --out for {options}"
+            )
+    else:
+        path.write_text(json.dumps(options, indent=2) + "\n", encoding="utf-8")
+
+
+def completed(
+    work: Callable[[GoldItem], dict], items: Iterable[GoldItem], concurrency: int
+) -> Iterator[dict]:
+    """Results in completion order; with concurrency 1, in the caller's thread so that
+    Ctrl-C stops at once."""
+    if concurrency <= 1:
+        yield from map(work, items)
+        return
+    pool = ThreadPoolExecutor(max_workers=concurrency)
+    try:
+        futures = [pool.submit(work, item) for item in items]
+        for future in as_completed(futures):
+            yield future.result()
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def run_eval(
+    items: list[GoldItem],
+    pipeline: Pipeline,
+    detector: LanguageDetector,
+    out_dir: Path,
+    *,
+    options: dict,
+    retrieval_only: bool = False,
+    concurrency: int = 1,
+    judge: Judge | None = None,
+    console: Console | None = None,
+) -> tuple[dict, bool]:
+    """Run the items not finished yet, then write metrics.json and the report over all of
+    ``items`` that have a result. Returns (metrics, interrupted)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    check_run_options(out_dir, options)
+    results_path = out_dir / RESULTS_FILE
+    records = load_results(results_path)
+    pending = [item for item in items if item.id not in records or "error" in records[item.id]]
+    headline = "recall@5" if retrieval_only else "fact_accuracy"
+    scores = {i.id: records[i.id]["metrics"].get(headline) for i in items if i.id in records}
+
+    def work(item: GoldItem) -> dict:
+        return evaluate(item, pipeline, detector, retrieval_only=retrieval_only, judge=judge)
+
+    interrupted = False
+    progress = Progress(
+        TextColumn("[bold]eval"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[score]}"),
+        console=console or Console(stderr=True),
+    )
+    with progress, appending_lines(results_path) as write_line:
+        task = progress.add_task(
+            "eval",
+            total=len(items),
+            completed=len(items) - len(pending),
+            score=_running(headline, scores),
+        )
+        try:
+            for record in completed(work, pending, concurrency):
+                write_line(record)
+                records[record["id"]] = record
+                scores[record["id"]] = record["metrics"].get(headline)
+                progress.update(task, advance=1, score=_running(headline, scores))
+        except KeyboardInterrupt:
+            interrupted = True
+    finished = [records[item.id] for item in items if item.id in records]
+    metrics = summarize(finished)
+    (out_dir / METRICS_FILE).write_text(
+        json.dumps(metrics, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+    write_report(out_dir, metrics, finished)
+    return metrics, interrupted
+
+
+def _running(headline: str, scores: dict[str, float | None]) -> str:
+    known = [score for score in scores.values() if score is not None]
+    return f"{headline} {sum(known) / len(known):.2f}" if known else ""
+
+
+@contextmanager
+def appending_lines(path: Path) -> Iterator[Callable[[dict], None]]:
+    """Append JSON lines, each flushed as written, starting on a fresh line if a crash
+    left the last one unfinished."""
+    unfinished = path.exists() and path.stat().st_size > 0
+    unfinished = unfinished and not path.read_bytes().endswith(b"\n")
+    with path.open("a", encoding="utf-8") as file:
+        if unfinished:
+            file.write("\n")
+
+        def write(record: dict) -> None:
+            file.write(json.dumps(record, ensure_ascii=False) + "\n")
+            file.flush()
+
+        yield write

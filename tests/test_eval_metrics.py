@@ -1,0 +1,223 @@
+import math
+
+import pytest
+
+from evals.gold import GoldItem
+from evals.metrics import (
+    aggregate,
+    answer_metrics,
+    correct_citations,
+    dedupe,
+    doc_key,
+    facts_matched,
+    invalid_markers,
+    ndcg_at,
+    recall_at,
+    reciprocal_rank,
+    retrieval_metrics,
+    summarize,
+    token_f1,
+)
+
+SOURCE = "002_9dbad9a477df04d3"
+FACT_ITEM = GoldItem(
+    id="q1",
+    language="vi",
+    question="Hà Tĩnh nhận bao nhiêu kiến nghị?",
+    answer="Hà Tĩnh nhận 18.087 kiến nghị.",
+    must_include=[["18087"], ["Ha Tinh", "河静"]],
+    sources=[SOURCE],
+    answerable=True,
+)
+UNANSWERABLE = GoldItem(
+    id="q2",
+    language="en",
+    question="Who won in 2030?",
+    answer="",
+    must_include=[],
+    sources=[],
+    answerable=False,
+)
+
+
+def citation(marker, doc_id, chunk_id):
+    return {
+        "marker": marker,
+        "doc_id": doc_id,
+        "chunk_id": chunk_id,
+        "quote": "",
+        "supported": True,
+    }
+
+
+def test_doc_key_ignores_the_extension_only():
+    assert doc_key("dir/a.txt#2") == "dir/a#2"
+    assert doc_key(f"{SOURCE}.txt") == doc_key(SOURCE) == SOURCE
+
+
+def test_dedupe_keeps_rank_order():
+    assert dedupe(["b", "a", "b", "c", "a"]) == ["b", "a", "c"]
+
+
+def test_retrieval_metrics_by_hand():
+    retrieved = ["a.txt", "b", "c.txt", "d"]
+    sources = ["c", "x.txt"]
+    assert recall_at(retrieved, sources, 1) == 0.0
+    assert recall_at(retrieved, sources, 3) == 0.5
+    assert reciprocal_rank(retrieved, sources) == pytest.approx(1 / 3)
+    # One hit at rank 3; ideal: two hits at ranks 1 and 2.
+    expected = (1 / math.log2(4)) / (1 + 1 / math.log2(3))
+    assert ndcg_at(retrieved, sources, 10) == pytest.approx(expected)  # 0.3066
+    assert reciprocal_rank(["a", "b"], sources) == 0.0
+
+
+def test_retrieval_metrics_do_not_apply_without_sources():
+    figures = retrieval_metrics(["a"], [])
+    assert set(figures) == {"recall@1", "recall@3", "recall@5", "recall@10", "mrr", "ndcg@10"}
+    assert all(value is None for value in figures.values())
+    assert retrieval_metrics(["x", "a"], ["a"])["recall@1"] == 0.0
+    assert retrieval_metrics(["x", "a"], ["a"])["recall@3"] == 1.0
+
+
+def test_facts_need_every_group_and_any_alternative():
+    assert facts_matched("Hà Tĩnh nhận 18.087 kiến nghị", FACT_ITEM.must_include)
+    assert facts_matched("河静省收到18 087条建议", FACT_ITEM.must_include)
+    assert not facts_matched("Hà Tĩnh nhận 18.000 kiến nghị", FACT_ITEM.must_include)
+    assert facts_matched("anything", [])
+
+
+def test_token_f1_by_hand():
+    # overlap {the, cat}: precision 2/3, recall 2/4 -> F1 4/7
+    assert token_f1("The cat sat.", "the cat ran away") == pytest.approx(4 / 7)
+    # CJK per character: 5 shared characters, precision 5/5, recall 5/6 -> 10/11
+    assert token_f1("北京是首都", "首都是北京市") == pytest.approx(10 / 11)
+    assert token_f1("18.087", "18087") == 1.0
+    assert token_f1("", "") == 1.0
+    assert token_f1("x", "") == 0.0
+    assert token_f1("a b", "c d") == 0.0
+
+
+def test_invalid_markers_count_markers_without_a_citation():
+    assert invalid_markers("A [1]. B [3]. C [1].", [citation(1, SOURCE, "c1")]) == (1, 3)
+    assert invalid_markers("No markers.", []) == (0, 0)
+
+
+def test_a_correct_citation_is_a_gold_source_passage_holding_a_matched_fact():
+    answer = "Hà Tĩnh nhận 18.087 kiến nghị [1][2][3]."
+    citations = [
+        citation(1, f"{SOURCE}.txt", "fact"),  # gold source, holds 18,087
+        citation(2, SOURCE, "other"),  # gold source, no fact
+        citation(3, "004_b57fbf0374424cd6", "elsewhere"),  # holds the fact, wrong document
+    ]
+    passages = {
+        "fact": "The province received 18,087 proposals.",
+        "other": "A conference was held.",
+        "elsewhere": "18 087 proposals",
+    }
+    assert correct_citations(FACT_ITEM, answer, citations, passages) == [True, False, False]
+    judged = correct_citations(FACT_ITEM, answer, citations, passages, frozenset({2}))
+    assert judged == [True, True, False]
+
+
+def test_answer_metrics_of_a_good_answer():
+    figures = answer_metrics(
+        FACT_ITEM,
+        answer="Hà Tĩnh nhận 18.087 kiến nghị [1] [4].",
+        refused=False,
+        citations=[citation(1, SOURCE, "c1")],
+        passage_texts={"c1": "Hà Tĩnh nhận 18.087 kiến nghị."},
+        answer_language="vi",
+    )
+    assert figures == {
+        "fact_accuracy": 1.0,
+        "token_f1": 1.0,
+        "judge_accuracy": None,
+        "citation_precision": 1.0,
+        "citation_recall": 1.0,
+        "invalid_marker_rate": 0.5,  # [4] has no passage
+        "language_match": 1.0,
+        "refusal_rate": None,
+        "false_refusal_rate": 0.0,
+    }
+
+
+def test_a_refusal_of_an_answerable_question_is_wrong_even_if_it_names_the_fact():
+    figures = answer_metrics(
+        FACT_ITEM,
+        answer="Không rõ 18.087 ở Hà Tĩnh.",
+        refused=True,
+        citations=[],
+        passage_texts={},
+        answer_language="en",
+        judge_correct=False,
+    )
+    assert figures["fact_accuracy"] == 0.0
+    assert figures["false_refusal_rate"] == 1.0
+    assert figures["citation_recall"] == 0.0
+    assert figures["citation_precision"] is None
+    assert figures["language_match"] == 0.0
+    assert figures["judge_accuracy"] == 0.0
+
+
+def test_answer_metrics_of_an_unanswerable_question():
+    figures = answer_metrics(
+        UNANSWERABLE,
+        answer="The articles do not say.",
+        refused=True,
+        citations=[],
+        passage_texts={},
+        answer_language="en",
+    )
+    assert figures["refusal_rate"] == 1.0
+    assert figures["false_refusal_rate"] is None
+    assert figures["fact_accuracy"] is None
+    assert figures["token_f1"] is None
+    assert figures["citation_recall"] is None
+
+
+def test_unknown_refusal_leaves_refusal_figures_out():
+    figures = answer_metrics(
+        UNANSWERABLE,
+        answer="Nobody.",
+        refused=None,
+        citations=[],
+        passage_texts={},
+        answer_language="en",
+    )
+    assert figures["refusal_rate"] is None
+
+
+def record(id_, language, type_, metrics, total_s, **extra):
+    timings = {"retrieve_s": 0.1, "ttft_s": None, "total_s": total_s}
+    return {
+        "id": id_,
+        "language": language,
+        "type": type_,
+        "metrics": metrics,
+        "timings": timings,
+        **extra,
+    }
+
+
+def test_aggregate_means_skip_figures_that_do_not_apply():
+    records = [
+        record("a", "en", "fact", {"fact_accuracy": 1.0, "refusal_rate": None}, 1.0),
+        record("b", "en", "fact", {"fact_accuracy": 0.0, "refusal_rate": None}, 2.0),
+        record("c", "de", "unanswerable", {"fact_accuracy": None, "refusal_rate": 1.0}, 3.0),
+        record("d", "de", "fact", {}, 4.0, error="boom"),
+    ]
+    figures = aggregate(records)
+    assert figures["questions"] == 4
+    assert figures["errors"] == 1
+    assert figures["fact_accuracy"] == 0.5
+    assert figures["refusal_rate"] == 1.0
+    assert figures["total_p50_s"] == pytest.approx(2.5)
+    assert figures["total_p95_s"] == pytest.approx(3.85)  # 3 + 0.85 * (4 - 3)
+    assert figures["retrieve_p50_s"] == pytest.approx(0.1)
+    assert figures["ttft_p50_s"] is None
+
+    summary = summarize(records)
+    assert summary["by_language"]["en"]["fact_accuracy"] == 0.5
+    assert summary["by_language"]["de"]["questions"] == 2
+    assert summary["by_type"]["unanswerable"]["refusal_rate"] == 1.0
+    assert summary["overall"] == figures
