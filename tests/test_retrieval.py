@@ -1,0 +1,140 @@
+from pathlib import Path
+
+import pytest
+
+from assistant import retrieval
+from assistant.retrieval import (
+    HybridRetriever,
+    LexicalIndex,
+    best_per_language,
+    make_retriever,
+    rrf_fuse,
+)
+from ingest.settings import Settings
+from ingest.store import make_store
+from ingest.types import Chunk, Document
+from tests.fakes import HashEmbedder
+
+DOCUMENTS = {
+    "bac-ninh.txt": ("de", ["Bac Ninh hat 1.269 Dialoge geführt.", "Die Provinz baute Modelle."]),
+    "ha-tinh.txt": ("ar", ["تلقت المقاطعة 18087 اقتراحًا", "ها تينه عقدت مؤتمرا"]),
+    "quang-ninh.txt": ("hu", ["Quang Ninh ülést tartott.", "A tartomány 2024 céljai."]),
+}
+
+
+def write_document(store, embedder, doc_id, language, paragraphs, aliases=()):
+    text = "\n".join(paragraphs)
+    chunks, start = [], 0
+    for index, paragraph in enumerate(paragraphs):
+        chunks.append(Chunk(f"{doc_id}#{index}", doc_id, index, paragraph, start,
+                            start + len(paragraph), language, title=doc_id))  # fmt: skip
+        start += len(paragraph) + 1
+    document = Document(doc_id, text, title=doc_id, language=language, aliases=list(aliases))
+    vectors = embedder.embed_passages([c.text for c in chunks])
+    store.replace_document(document, chunks, vectors, f"hash:{text}")
+    if aliases:
+        store.set_aliases(doc_id, list(aliases))
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path)
+
+
+@pytest.fixture
+def store(settings):
+    store = make_store(settings)
+    for doc_id, (language, paragraphs) in DOCUMENTS.items():
+        aliases = ["copy-of-bac-ninh.txt"] if doc_id == "bac-ninh.txt" else []
+        write_document(store, HashEmbedder(), doc_id, language, paragraphs, aliases)
+    return store
+
+
+def retriever_for(settings, store, mode):
+    configured = settings.model_copy(update={"retrieval": settings.retrieval.model_copy(
+        update={"mode": mode})})  # fmt: skip
+    return make_retriever(configured, embedder=HashEmbedder(), store=store)
+
+
+def test_rrf_fuse_on_hand_computed_ranks():
+    fused = rrf_fuse([["a", "b", "c"], ["c", "a"]], [1.0, 1.0], rrf_k=60)
+    # a: 1/61 + 1/62 = 0.032522; c: 1/63 + 1/61 = 0.032266; b: 1/62 = 0.016129
+    assert [item for item, _ in fused] == ["a", "c", "b"]
+    assert [round(score, 6) for _, score in fused] == [0.032522, 0.032266, 0.016129]
+    # Doubling the second list's weight: c = 1/63 + 2/61 = 0.048660 > a = 1/61 + 2/62.
+    assert rrf_fuse([["a", "b", "c"], ["c", "a"]], [1, 2], 60)[0][0] == "c"
+    assert rrf_fuse([["x"], []], [1, 1], rrf_k=1) == [("x", 0.5)]  # 1 / (1 + 1)
+
+
+def test_best_per_language_keeps_each_languages_first():
+    def chunk(chunk_id, language):
+        return Chunk(chunk_id, "d", 0, "t", 0, 1, language)
+
+    ranked = [(chunk("1", "de"), 0.9), (chunk("2", "de"), 0.8), (chunk("3", "ar"), 0.5)]
+    assert [c.chunk_id for c, _ in best_per_language(ranked)] == ["1", "3"]
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "dense", "bm25"])
+def test_language_and_document_filters(settings, store, mode):
+    retriever = retriever_for(settings, store, mode)
+    by_language = retriever.retrieve("Ninh 18087 Dialoge", 10, language="hu")
+    assert by_language and {p.language for p in by_language} == {"hu"}
+    by_document = retriever.retrieve("Ninh 18087 Dialoge", 10, doc_ids=["ha-tinh.txt"])
+    assert by_document and {p.doc_id for p in by_document} == {"ha-tinh.txt"}
+    # An alias names the document it duplicates.
+    by_alias = retriever.retrieve("Bac Ninh Dialoge", 10, doc_ids=["copy-of-bac-ninh.txt"])
+    assert by_alias and {p.doc_id for p in by_alias} == {"bac-ninh.txt"}
+    assert retriever.retrieve("Bac Ninh", 10, doc_ids=["unknown.txt"]) == []
+    assert retriever.retrieve("Bac Ninh", 10, language="zz") == []
+
+
+def test_passages_carry_offsets_into_the_document(settings, store):
+    passage = retriever_for(settings, store, "hybrid").retrieve("18,087", 1)[0]
+    assert passage.chunk_id == "ha-tinh.txt#0"
+    document = store.get_document(passage.doc_id)
+    assert document.text[passage.start : passage.end] == passage.text
+
+
+def test_hybrid_fuses_bm25_and_lists_each_language(settings, store):
+    retriever = retriever_for(settings, store, "hybrid")
+    assert isinstance(retriever, HybridRetriever)
+    # Only BM25 can match a reformatted number; the fused list still starts with it.
+    assert retriever.retrieve("1269", 3)[0].chunk_id == "bac-ninh.txt#0"
+    # Every language's best chunk gets a vote, so all three languages reach the top 3.
+    assert {p.language for p in retriever.retrieve("Bac Ninh Dialoge", 3)} == {"de", "ar", "hu"}
+    unbalanced = HybridRetriever(HashEmbedder(), store, LexicalIndex(store, settings.index_dir),
+                                 settings.retrieval, language_balanced=False)  # fmt: skip
+    assert {p.language for p in unbalanced.retrieve("Bac Ninh Dialoge", 3)} != {"de", "ar", "hu"}
+
+
+def test_empty_store_finds_nothing(tmp_path):
+    settings = Settings(data_dir=tmp_path)
+    for mode in ("hybrid", "dense", "bm25"):
+        assert retriever_for(settings, make_store(settings), mode).retrieve("anything", 5) == []
+
+
+def test_bm25_index_is_cached_by_content_and_rebuilt_on_change(settings, store, monkeypatch):
+    cache = settings.index_dir / "bm25"
+    LexicalIndex(store, cache).current()
+    (first,) = [p.name for p in cache.iterdir()]
+
+    def no_build(texts):
+        raise AssertionError("an unchanged store must load its cached index")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(retrieval.BM25Index, "build", staticmethod(no_build))
+        assert LexicalIndex(store, cache).current().key == first
+
+    write_document(store, HashEmbedder(), "new.txt", "en", ["Fresh news about Ha Long"])
+    assert [p.name for p in cache.iterdir()] == [first]  # nothing rebuilt until asked
+    LexicalIndex(store, cache).current()
+    (second,) = [p.name for p in cache.iterdir()]  # the old index is gone
+    assert second != first
+
+
+def test_a_running_retriever_sees_reingested_documents(settings, store, monkeypatch):
+    monkeypatch.setattr(retrieval, "FRESHNESS_CHECK_S", 0.0)
+    retriever = retriever_for(settings, store, "bm25")
+    assert retriever.retrieve("Halong", 5) == []
+    write_document(store, HashEmbedder(), "quang-ninh.txt", "hu", ["Halong öböl", "Más."])
+    assert [p.chunk_id for p in retriever.retrieve("Halong", 5)] == ["quang-ninh.txt#0"]
