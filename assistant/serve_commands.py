@@ -1,0 +1,44 @@
+"""`assistant serve`: the chat, the HTTP API and the OpenAI-compatible endpoint on one port."""
+
+from __future__ import annotations
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(serve)
+
+
+def serve(
+    host: str = typer.Option(None, help="Interface to listen on. Default: server.host."),
+    port: int = typer.Option(None, help="Port to listen on. Default: server.port."),
+) -> None:
+    """Serve the chat at /, the API at /api and /v1 (docs at /docs). An empty index is
+    first filled from the configured corpus (the bundled one by default)."""
+    # Imported here so that `assistant --help` and the other commands stay quick.
+    import uvicorn
+    from rich.console import Console
+
+    from assistant.api import create_app
+    from assistant.ingest_commands import print_report
+    from assistant.service import Assistant
+    from ingest.pipeline import ingest_paths
+    from ingest.settings import Settings
+
+    settings = Settings()
+    server = settings.server = settings.server.model_copy(
+        update={"host": host or settings.server.host, "port": port or settings.server.port}
+    )
+    assistant = Assistant(settings)
+    if assistant.store.count() == 0:
+        typer.echo(f"The index is empty: ingesting {settings.corpus_dir} first.")
+        report = ingest_paths(
+            [settings.corpus_dir],
+            settings,
+            embedder=assistant.embedder,
+            store=assistant.store,
+            detector=assistant.detector,
+        )
+        print_report(report, Console())
+    typer.echo(f"News assistant: http://{server.host}:{server.port}{server.root_path}/")
+    uvicorn.run(create_app(assistant, settings), host=server.host, port=server.port)

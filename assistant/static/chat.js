@@ -1,0 +1,34 @@
+// Runs once per chat view (Gradio's js_on_load: `element` is the view). Clicks are
+// delegated from the view, so they keep working as the streamed HTML is re-rendered.
+element.addEventListener("click", (event) => {
+  const marker = event.target.closest("[data-cite]");
+  if (marker) {
+    event.preventDefault();
+    for (const card of element.querySelectorAll(".na-citation-card.na-selected")) {
+      card.classList.remove("na-selected");
+    }
+    const card = element.querySelector(`[data-card="${marker.dataset.cite}"]`);
+    if (card) {
+      card.classList.add("na-selected");
+      card.scrollIntoView({ block: "nearest" });
+    }
+    return;
+  }
+  const copyButton = event.target.closest("[data-copy]");
+  if (copyButton) {
+    const text = copyButton.closest(".na-answer").querySelector(".na-answer-text").innerText;
+    const copied = () => { copyButton.textContent = "Copied"; };
+    if (navigator.clipboard) {
+      navigator.clipboard.writeText(text).then(copied);
+    } else {
+      // navigator.clipboard exists only in secure contexts (https, localhost).
+      const area = document.createElement("textarea");
+      area.value = text;
+      document.body.appendChild(area);
+      area.select();
+      document.execCommand("copy");
+      area.remove();
+      copied();
+    }
+  }
+});

@@ -1,0 +1,686 @@
+"""The HTTP application against the real Assistant: HashEmbedder, a Chroma index in a
+temporary data directory, and a scripted OpenAI-compatible model server. The helpers at the
+top are shared with the browser and schema tests."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import openai
+import pytest
+import typer
+import uvicorn
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+import assistant.service
+from assistant import serve_commands
+from assistant.api import create_app
+from assistant.prompts import NO_ANSWER_TOKEN
+from assistant.service import Assistant
+from assistant.types import Answer, Citation, CitationsEvent, ErrorEvent, SourcesEvent
+from assistant.ui import Turn, apply_event, history_of, render_document_page, render_view
+from ingest.language import make_language_detector
+from ingest.pipeline import ingest_paths
+from ingest.settings import Settings
+from ingest.store import make_store
+from ingest.types import Document, Passage
+from tests.fake_openai import FakeOpenAIServer
+from tests.fakes import HashEmbedder
+
+XSS_PAYLOAD = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">'
+CORPUS = {
+    "vi/bac-ninh.txt": "Tỉnh Bắc Ninh đẩy mạnh công tác dân vận\n\n"
+    "Từ đầu nhiệm kỳ, cấp ủy và chính quyền các cấp tỉnh Bắc Ninh đã tổ chức 1.269 cuộc "
+    "đối thoại với người dân và doanh nghiệp. Toàn tỉnh đã xây dựng 1.014 mô hình "
+    "Dân vận khéo trên các lĩnh vực.\n",
+    "ar/ha-tinh.txt": "مؤتمر لجنة الحزب في ها تينه\n\n"
+    "في فترة ما بعد الظهر من يوم 25 أغسطس، عقدت اللجنة التنفيذية للحزب في مقاطعة ها تينه "
+    "مؤتمرا لتلخيص عشر سنوات من تنفيذ القرار رقم 25.\n",
+    "en/lantern.txt": "Lantern festival poster\n\n"
+    f"The festival poster read {XSS_PAYLOAD} in big letters. "
+    "Organisers of the lantern festival counted 5,000 visitors.\n",
+}
+VI_QUESTION = "Bắc Ninh đã tổ chức bao nhiêu cuộc đối thoại?"
+VI_ANSWER = "Bắc Ninh đã tổ chức 1.269 cuộc đối thoại với người dân và doanh nghiệp"
+VI_FOLLOW_UP = "Còn mô hình Dân vận khéo thì sao?"
+LANTERN_QUESTION = "How many visitors did the lantern festival poster count?"
+# The model repeats the payload: its output must be rendered as text too.
+LANTERN_ANSWER = f"The poster read {XSS_PAYLOAD}; the lantern festival counted 5,000 visitors"
+
+
+def scripted_reply(messages: list[dict]) -> str:
+    """A model that answers the test corpus's questions from whichever numbered passage
+    holds the fact, so markers stay right whatever order retrieval returns."""
+    prompt = messages[-1]["content"]
+    if "Standalone question:" in prompt:
+        return "Bắc Ninh đã xây dựng bao nhiêu mô hình Dân vận khéo?"
+    question = prompt.rpartition("Question:")[2]
+    if "mô hình" in question:
+        fact, sentence = "1.014", "Bắc Ninh đã xây dựng 1.014 mô hình Dân vận khéo"
+    elif "đối thoại" in question:
+        fact, sentence = "1.269", VI_ANSWER
+    elif "lantern" in question:
+        fact, sentence = "5,000", LANTERN_ANSWER
+    else:
+        return NO_ANSWER_TOKEN
+    for number, block in re.findall(r"^\[(\d+)\] (.*?)(?=^\[\d+\] |\Z)", prompt, re.M | re.S):
+        if fact in block:
+            return f"{sentence} [{number}]."
+    return NO_ANSWER_TOKEN
+
+
+def write_corpus(folder: Path) -> Path:
+    for name, text in CORPUS.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
+def make_settings(data_dir: Path, llm_url: str, **server) -> Settings:
+    return Settings(
+        data_dir=data_dir,
+        corpus_dir=data_dir.parent / "corpus",
+        llm={"base_url": llm_url, "retries": 0, "timeout": 5},
+        server=server,
+    )
+
+
+def build_index(root: Path) -> Path:
+    """Ingests the test corpus into ``root/data``; returns the data directory."""
+    settings = make_settings(root / "data", "http://unused")
+    write_corpus(settings.corpus_dir)
+    report = ingest_paths(
+        [settings.corpus_dir],
+        settings,
+        embedder=HashEmbedder(),
+        store=make_store(settings),
+        detector=make_language_detector(settings),
+        progress=False,
+    )
+    assert len(report.new) == len(CORPUS)
+    return settings.data_dir
+
+
+def make_app(data_dir: Path, llm_url: str, **server) -> FastAPI:
+    settings = make_settings(data_dir, llm_url, **server)
+    return create_app(Assistant(settings, embedder=HashEmbedder()), settings)
+
+
+@contextlib.contextmanager
+def live_server(app) -> Iterator[str]:
+    """Serves ``app`` with uvicorn on a free port in a thread; yields its base URL."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=1)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert time.monotonic() < deadline and thread.is_alive(), "the server did not start"
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def parse_sse(text: str) -> list[tuple[str, str]]:
+    """(event name, data) of every event in a Server-Sent Events body."""
+    events = []
+    for block in re.split(r"\r?\n\r?\n", text):
+        name, data = "message", []
+        for line in block.splitlines():
+            if line.startswith("event:"):
+                name = line.removeprefix("event:").strip()
+            elif line.startswith("data:"):
+                data.append(line.removeprefix("data:").strip())
+        if data:
+            events.append((name, "\n".join(data)))
+    return events
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory) -> Path:
+    return build_index(tmp_path_factory.mktemp("serving"))
+
+
+@pytest.fixture(scope="module")
+def llm_server() -> Iterator[FakeOpenAIServer]:
+    with FakeOpenAIServer(reply=scripted_reply) as server:
+        yield server
+
+
+@pytest.fixture
+def client(data_dir, llm_server) -> Iterator[TestClient]:
+    with TestClient(make_app(data_dir, llm_server.base_url)) as test_client:
+        yield test_client
+
+
+def assert_error(response: httpx.Response, status: int, type_: str) -> str:
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert set(body) == {"error"}
+    assert body["error"]["type"] == type_
+    return body["error"]["message"]
+
+
+# --- /api/ask --------------------------------------------------------------------------
+
+
+def test_ask_returns_the_answer_json(client):
+    response = client.post("/api/ask", json={"question": VI_QUESTION})
+
+    assert response.status_code == 200
+    body = response.json()
+    assert set(body) == set(Answer.__dataclass_fields__)
+    assert "1.269" in body["answer"]
+    assert body["refused"] is False
+    assert body["language"] == "vi"
+    assert body["error"] is None
+    [citation] = body["citations"]
+    assert set(citation) == set(Citation.__dataclass_fields__)
+    assert citation["doc_id"] == "vi/bac-ninh.txt"
+    assert citation["supported"] is True
+    assert {p["doc_id"] for p in body["passages"]} == set(CORPUS)
+
+
+def test_ask_streams_sources_tokens_citations_done_in_order(client):
+    response = client.post("/api/ask", json={"question": VI_QUESTION, "stream": True})
+
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/event-stream")
+    events = parse_sse(response.text)
+    names = [name for name, _ in events]
+    assert names[0] == "sources"
+    assert names[-2:] == ["citations", "done"]
+    assert set(names[1:-2]) == {"token"}
+    tokens = "".join(json.loads(data)["text"] for name, data in events if name == "token")
+    assert VI_ANSWER in tokens
+    sources = json.loads(events[0][1])
+    assert {p["doc_id"] for p in sources["passages"]} == set(CORPUS)
+    result = json.loads(events[-1][1])["result"]
+    assert set(result) == set(Answer.__dataclass_fields__)
+    assert result["citations"][0]["doc_id"] == "vi/bac-ninh.txt"
+
+
+def test_ask_passes_the_history_for_follow_ups(client, llm_server):
+    history = [
+        {"role": "user", "content": VI_QUESTION},
+        {"role": "assistant", "content": VI_ANSWER + " [1]."},
+    ]
+    seen = len(llm_server.requests)
+
+    response = client.post("/api/ask", json={"question": VI_FOLLOW_UP, "history": history})
+
+    assert "1.014" in response.json()["answer"]
+    prompts = [r["messages"][-1]["content"] for r in llm_server.requests[seen:]]
+    assert any(VI_ANSWER in prompt for prompt in prompts)
+
+
+def test_a_question_the_articles_do_not_answer_is_refused(client):
+    body = client.post("/api/ask", json={"question": "Wer gewann die Fußball-WM 1954?"}).json()
+
+    assert body["refused"] is True
+    assert body["citations"] == []
+
+
+def test_an_unavailable_model_still_returns_the_sources(data_dir):
+    with (
+        FakeOpenAIServer(failure="down") as down,
+        TestClient(make_app(data_dir, down.base_url)) as test_client,
+    ):
+        body = test_client.post("/api/ask", json={"question": VI_QUESTION}).json()
+        streamed = test_client.post("/api/ask", json={"question": VI_QUESTION, "stream": True})
+        health = test_client.get("/api/health").json()
+
+    assert body["error"]
+    assert body["passages"]
+    names = [name for name, _ in parse_sse(streamed.text)]
+    assert names[:2] == ["sources", "error"]
+    assert names[-1] == "done"
+    assert health["llm"] is False
+
+
+def test_the_event_loop_stays_free_while_an_answer_streams(data_dir):
+    with (
+        FakeOpenAIServer(reply=scripted_reply, token_delay_s=0.2) as slow,
+        live_server(make_app(data_dir, slow.base_url)) as url,
+        httpx.Client(base_url=url, timeout=30) as http,
+        http.stream("POST", "/api/ask", json={"question": VI_QUESTION, "stream": True}) as stream,
+    ):
+        lines = stream.iter_lines()
+        next(line for line in lines if line.startswith("event: token"))
+        started = time.monotonic()
+        assert http.get("/api/health").status_code == 200
+        health_s = time.monotonic() - started
+        rest = list(lines)
+
+    assert health_s < 1.0
+    assert "event: done" in rest  # the health check was answered while the answer streamed
+
+
+def test_a_client_that_goes_away_ends_the_answer_stream(data_dir):
+    with FakeOpenAIServer(reply=scripted_reply, token_delay_s=0.3) as slow:
+        settings = make_settings(data_dir, slow.base_url)
+        product = Assistant(settings, embedder=HashEmbedder())
+        stream, closed = product.stream, threading.Event()
+
+        def recorded_stream(*args, **kwargs):
+            try:
+                yield from stream(*args, **kwargs)
+            finally:
+                closed.set()
+
+        product.stream = recorded_stream
+        with (
+            live_server(create_app(product, settings)) as url,
+            httpx.stream(
+                "POST", f"{url}/api/ask", json={"question": VI_QUESTION, "stream": True}
+            ) as response,
+        ):
+            next(line for line in response.iter_lines() if line.startswith("event: token"))
+            assert not closed.is_set()
+        # Leaving the block hangs up mid-answer.
+        assert closed.wait(timeout=5)
+
+
+# --- OpenAI-compatible /v1 ---------------------------------------------------------------
+
+
+def test_openai_client_uses_the_product_as_a_model(data_dir, llm_server):
+    with live_server(make_app(data_dir, llm_server.base_url, api_key="s3cret")) as url:
+        client = openai.OpenAI(base_url=f"{url}/v1", api_key="s3cret", max_retries=0)
+        models = [model.id for model in client.models.list()]
+        completion = client.chat.completions.create(
+            model="news-assistant", messages=[{"role": "user", "content": VI_QUESTION}]
+        )
+        chunks = list(
+            client.chat.completions.create(
+                model="news-assistant",
+                messages=[
+                    {"role": "system", "content": "ignored"},
+                    {"role": "user", "content": VI_QUESTION},
+                    {"role": "assistant", "content": VI_ANSWER + " [1]."},
+                    {"role": "user", "content": VI_FOLLOW_UP},
+                ],
+                stream=True,
+            )
+        )
+        wrong_key = openai.OpenAI(base_url=f"{url}/v1", api_key="wrong", max_retries=0)
+        with pytest.raises(openai.AuthenticationError):
+            wrong_key.models.list()
+
+    assert models == ["news-assistant"]
+    assert "1.269" in completion.choices[0].message.content
+    assert completion.choices[0].finish_reason == "stop"
+    assert completion.model_extra["citations"][0]["doc_id"] == "vi/bac-ninh.txt"
+    assert {s["doc_id"] for s in completion.model_extra["sources"]} == set(CORPUS)
+    streamed = "".join(chunk.choices[0].delta.content or "" for chunk in chunks)
+    assert "1.014" in streamed
+    assert chunks[0].model_extra["sources"]
+    assert chunks[-1].choices[0].finish_reason == "stop"
+    assert chunks[-1].model_extra["citations"][0]["doc_id"] == "vi/bac-ninh.txt"
+
+
+def test_openai_client_sees_model_failures_as_errors(data_dir):
+    with (
+        FakeOpenAIServer(failure="down") as down,
+        live_server(make_app(data_dir, down.base_url)) as url,
+    ):
+        client = openai.OpenAI(base_url=f"{url}/v1", api_key="none", max_retries=0)
+        with pytest.raises(openai.InternalServerError):
+            client.chat.completions.create(
+                model="news-assistant", messages=[{"role": "user", "content": VI_QUESTION}]
+            )
+        with pytest.raises(openai.APIError):
+            stream = client.chat.completions.create(
+                model="news-assistant",
+                messages=[{"role": "user", "content": VI_QUESTION}],
+                stream=True,
+            )
+            list(stream)
+
+
+def test_chat_completions_needs_a_user_question_last(client):
+    messages = [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]
+    response = client.post("/v1/chat/completions", json={"messages": messages})
+
+    assert "question" in assert_error(response, 422, "invalid_request_error")
+
+
+def test_chat_completions_reads_content_parts(client):
+    content = [{"type": "text", "text": VI_QUESTION}]
+    response = client.post(
+        "/v1/chat/completions", json={"messages": [{"role": "user", "content": content}]}
+    )
+
+    assert "1.269" in response.json()["choices"][0]["message"]["content"]
+
+
+# --- health and documents -----------------------------------------------------------------
+
+
+def test_health_reports_the_index_and_the_model(client):
+    body = client.get("/api/health").json()
+
+    assert body["status"] == "ok"
+    assert body["documents"] == len(CORPUS)
+    assert body["chunks"] >= len(CORPUS)
+    assert body["llm"] is True
+
+
+def test_documents_are_served_whole_or_404(client):
+    document = client.get("/api/documents/vi/bac-ninh.txt").json()
+    missing = client.get("/api/documents/nope.txt")
+
+    assert document["doc_id"] == "vi/bac-ninh.txt"
+    assert document["language"] == "vi"
+    assert "1.269 cuộc đối thoại" in document["text"]
+    assert "nope.txt" in assert_error(missing, 404, "not_found_error")
+
+
+def test_the_article_page_shows_markup_as_text_and_marks_the_cited_sentence(client):
+    text = CORPUS["en/lantern.txt"]
+    start = text.index("Organisers")
+    page = client.get(f"/documents/en/lantern.txt?start={start}&end={len(text) - 1}")
+
+    assert page.status_code == 200
+    assert "<script>window" not in page.text
+    assert "&lt;script&gt;window.__pwned = 1&lt;/script&gt;" in page.text
+    assert '<mark id="cited">Organisers of the lantern festival' in page.text
+    assert "script-src 'none'" in page.headers["content-security-policy"]
+
+
+# --- limits and errors -------------------------------------------------------------------
+
+
+def test_a_too_long_question_is_rejected_with_a_clear_message(data_dir, llm_server):
+    with TestClient(make_app(data_dir, llm_server.base_url, max_question_chars=20)) as limited:
+        response = limited.post("/api/ask", json={"question": "x" * 21})
+        openai_style = limited.post(
+            "/v1/chat/completions", json={"messages": [{"role": "user", "content": "x" * 21}]}
+        )
+
+    assert "limit is 20" in assert_error(response, 422, "invalid_request_error")
+    assert "limit is 20" in assert_error(openai_style, 422, "invalid_request_error")
+
+
+def test_a_too_large_body_is_rejected_declared_or_streamed(data_dir, llm_server):
+    body = json.dumps({"question": "x" * 2000}).encode()
+    with TestClient(make_app(data_dir, llm_server.base_url, max_request_bytes=1000)) as limited:
+        declared = limited.post("/api/ask", content=body)
+        chunked = limited.post("/api/ask", content=iter([body[:600], body[600:]]))
+        small = limited.post("/api/ask", json={"question": VI_QUESTION})
+
+    assert "1000 bytes" in assert_error(declared, 413, "request_too_large")
+    assert "1000 bytes" in assert_error(chunked, 413, "request_too_large")
+    assert small.status_code == 200
+
+
+def test_malformed_requests_get_json_errors(client):
+    not_json = client.post("/api/ask", content=b"{", headers={"content-type": "application/json"})
+    missing = client.post("/api/ask", json={"k": 0})
+    wrong_method = client.get("/api/ask")
+
+    assert_error(not_json, 422, "invalid_request_error")
+    assert "question" in assert_error(missing, 422, "invalid_request_error")
+    assert_error(wrong_method, 405, "invalid_request_error")
+
+
+# --- access: API key, basic auth, CORS, framing, sub-path -----------------------------------
+
+
+def test_the_api_key_guards_api_and_v1_only(data_dir, llm_server):
+    with TestClient(make_app(data_dir, llm_server.base_url, api_key="s3cret")) as guarded:
+        anonymous = guarded.get("/api/health")
+        wrong = guarded.get("/v1/models", headers={"X-API-Key": "nope"})
+        by_header = guarded.get("/api/health", headers={"X-API-Key": "s3cret"})
+        by_bearer = guarded.get("/v1/models", headers={"Authorization": "Bearer s3cret"})
+        ui = guarded.get("/")
+
+    assert_error(anonymous, 401, "authentication_error")
+    assert_error(wrong, 401, "authentication_error")
+    assert by_header.status_code == by_bearer.status_code == 200
+    assert ui.status_code == 200
+
+
+def test_basic_auth_guards_the_ui_only(data_dir, llm_server):
+    app = make_app(data_dir, llm_server.base_url, ui_username="ana", ui_password="pw")
+    with TestClient(app) as guarded:
+        anonymous = guarded.get("/")
+        wrong = guarded.get("/", auth=("ana", "nope"))
+        signed_in = guarded.get("/", auth=("ana", "pw"))
+        config = guarded.get("/config", auth=("ana", "pw"))
+        api = guarded.get("/api/health")
+
+    assert anonymous.status_code == wrong.status_code == 401
+    assert anonymous.headers["www-authenticate"].startswith("Basic")
+    assert signed_in.status_code == config.status_code == 200
+    assert api.status_code == 200
+
+
+def test_cors_allows_the_configured_origins_only(data_dir, llm_server):
+    app = make_app(data_dir, llm_server.base_url, allowed_origins=["https://news.example"])
+    preflight = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "x"}
+    with TestClient(app) as cors:
+        allowed = cors.options("/api/ask", headers={"Origin": "https://news.example", **preflight})
+        other = cors.options("/api/ask", headers={"Origin": "https://evil.example", **preflight})
+        simple = cors.get("/api/health", headers={"Origin": "https://news.example"})
+
+    assert allowed.headers["access-control-allow-origin"] == "https://news.example"
+    assert "access-control-allow-origin" not in other.headers
+    assert simple.headers["access-control-allow-origin"] == "https://news.example"
+
+
+def test_frame_ancestors_are_sent_with_the_ui(data_dir, llm_server):
+    app = make_app(data_dir, llm_server.base_url, frame_ancestors=["'self'", "https://a.example"])
+    with TestClient(app) as framed:
+        ui = framed.get("/")
+        demo = framed.get("/embed-demo")
+        api = framed.get("/api/health")
+
+    policy = "frame-ancestors 'self' https://a.example"
+    assert ui.headers["content-security-policy"] == policy
+    assert demo.headers["content-security-policy"] == policy
+    assert "content-security-policy" not in api.headers
+
+
+def test_the_embed_demo_loads_gradio_js_from_this_server(client):
+    demo = client.get("/embed-demo").text
+    loader = client.get("/gradio.js")
+    [entry] = re.findall(r'import\("\./(assets/[^"]+)"\)', loader.text)
+
+    assert '<script type="module" src="http://testserver/gradio.js">' in demo
+    assert '<gradio-app id="embed-component" src="http://testserver/">' in demo
+    assert '<iframe id="embed-iframe" src="http://testserver/"' in demo
+    assert loader.headers["content-type"].startswith("text/javascript")
+    assert client.get(f"/{entry}").status_code == 200
+    assert all(url.startswith("http://testserver/") for url in re.findall(r'src="([^"]+)"', demo))
+
+
+def gradio_root(test_client: TestClient, path: str) -> str:
+    return test_client.get(path).json()["root"]
+
+
+def test_root_path_setting_serves_under_a_sub_path(data_dir, llm_server):
+    app = make_app(data_dir, llm_server.base_url, root_path="/assistant", max_request_bytes=100)
+    with TestClient(app) as behind_proxy:
+        # A proxy may pass the prefix on, or strip it: both must work.
+        prefixed = behind_proxy.get("/assistant/api/health")
+        stripped = behind_proxy.get("/api/health")
+        too_large = behind_proxy.post("/assistant/api/ask", json={"question": "x" * 200})
+        demo = behind_proxy.get("/embed-demo").text
+        roots = {
+            gradio_root(behind_proxy, "/config"),
+            gradio_root(behind_proxy, "/assistant/config"),
+        }
+
+    assert prefixed.status_code == stripped.status_code == 200
+    assert "content-security-policy" not in prefixed.headers  # known as an API path
+    assert_error(too_large, 413, "request_too_large")
+    assert 'src="http://testserver/assistant/gradio.js"' in demo
+    assert roots == {"http://testserver/assistant"}
+
+
+def test_mounted_in_a_parent_app_under_a_sub_path(data_dir, llm_server):
+    ours = make_app(data_dir, llm_server.base_url)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(parent):
+        # Starlette runs no lifespan of a mounted app; Gradio's queue needs ours.
+        async with ours.router.lifespan_context(ours):
+            yield
+
+    parent = FastAPI(lifespan=lifespan)
+    parent.mount("/assistant", ours)
+    with TestClient(parent) as mounted:
+        health = mounted.get("/assistant/api/health")
+        ui = mounted.get("/assistant/")
+        demo = mounted.get("/assistant/embed-demo").text
+        root = gradio_root(mounted, "/assistant/config")
+        missing = mounted.get("/assistant/api/documents/nope")
+
+    assert health.status_code == ui.status_code == 200
+    assert 'src="http://testserver/assistant/gradio.js"' in demo
+    assert root == "http://testserver/assistant"
+    assert_error(missing, 404, "not_found_error")
+
+
+# --- `assistant serve` ---------------------------------------------------------------------
+
+
+def test_serve_ingests_an_empty_index_then_serves(tmp_path, monkeypatch, llm_server):
+    write_corpus(tmp_path / "corpus")
+    monkeypatch.setenv("ASSISTANT_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("ASSISTANT_CORPUS_DIR", str(tmp_path / "corpus"))
+    monkeypatch.setenv("ASSISTANT_LLM__BASE_URL", llm_server.base_url)
+    built: list[Assistant] = []
+
+    def hash_assistant(settings: Settings) -> Assistant:
+        built.append(Assistant(settings, embedder=HashEmbedder()))
+        return built[-1]
+
+    served = {}
+    monkeypatch.setattr(assistant.service, "Assistant", hash_assistant)
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: served.update(app=app, **options))
+
+    cli = typer.Typer()
+    serve_commands.register(cli)
+    result = CliRunner().invoke(cli, ["--port", "8123"])
+
+    assert result.exit_code == 0, result.output
+    assert "http://127.0.0.1:8123/" in result.output
+    assert built[0].store.count() > 0
+    assert served["port"] == 8123
+    assert served["host"] == "127.0.0.1"
+    with TestClient(served["app"]) as test_client:
+        assert test_client.get("/api/health").json()["documents"] == len(CORPUS)
+
+
+# --- the chat view's HTML ------------------------------------------------------------------
+
+PASSAGE = Passage(
+    doc_id="en/lantern.txt",
+    chunk_id="en/lantern.txt#0",
+    title="Lantern <b>festival</b>",
+    language="en",
+    score=0.5,
+    start=0,
+    end=len(CORPUS["en/lantern.txt"]),
+    text=CORPUS["en/lantern.txt"],
+)
+
+
+def finished_turn(answer: str, supported: bool = True, numbers: list[str] | None = None) -> Turn:
+    text = PASSAGE.text
+    start = text.index("Organisers")
+    citation = Citation(
+        1,
+        PASSAGE.doc_id,
+        PASSAGE.chunk_id,
+        PASSAGE.title,
+        text[start:-1],
+        start,
+        len(text) - 1,
+        supported,
+    )
+    turn = Turn(LANTERN_QUESTION)
+    apply_event(turn, SourcesEvent([PASSAGE], "en"))
+    apply_event(turn, CitationsEvent(answer, [citation], False, numbers or []))
+    return turn
+
+
+def test_the_view_renders_corpus_and_model_text_as_text():
+    html_view = render_view([finished_turn(LANTERN_ANSWER + " [1].")], "http://host/")
+
+    assert "<script>" not in html_view
+    assert "<img" not in html_view
+    assert "&lt;script&gt;window.__pwned = 1&lt;/script&gt;" in html_view
+    assert "Lantern &lt;b&gt;festival&lt;/b&gt;" in html_view
+    assert '<a class="na-cite" href="#" data-cite="0-1"' in html_view
+    assert '<mark class="na-cited">Organisers of the lantern festival' in html_view
+    assert 'href="http://host/documents/en/lantern.txt?start=' in html_view
+    assert 'dir="auto"' in html_view
+
+
+def test_the_view_marks_unsupported_citations_and_numbers():
+    turn = finished_turn("They counted 7,000 visitors [1].", supported=False, numbers=["7,000"])
+    html_view = render_view([turn], "http://host/")
+
+    assert 'class="na-cite na-unsupported"' in html_view
+    assert '<mark class="na-flagged-number" title="Not found in the sources">7,000</mark>' in (
+        html_view
+    )
+    assert "Numbers not found in the sources: 7,000" in html_view
+    assert "not supported by this passage" in html_view
+
+
+def test_the_view_shows_refusals_and_model_failures_apart():
+    refused = Turn("?")
+    apply_event(refused, SourcesEvent([PASSAGE], "en"))
+    apply_event(refused, CitationsEvent("The articles do not say.", [], True, []))
+    failed = Turn("?")
+    apply_event(failed, SourcesEvent([PASSAGE], "en"))
+    apply_event(failed, ErrorEvent("Connection refused", "unavailable"))
+    apply_event(failed, CitationsEvent("", [], False, []))
+
+    assert "Not found in the articles" in render_view([refused], "/")
+    failed_view = render_view([failed], "/")
+    assert "The language model is unavailable" in failed_view
+    assert "Connection refused" in failed_view
+    assert "Lantern &lt;b&gt;festival&lt;/b&gt;" in failed_view  # the sources stay
+    assert failed.status == "error"
+
+
+def test_only_finished_turns_become_history():
+    done = finished_turn("Five thousand [1].")
+    stopped = Turn("never mind", status="stopped", answer="Half an")
+
+    assert history_of([done, stopped]) == [
+        {"role": "user", "content": LANTERN_QUESTION},
+        {"role": "assistant", "content": "Five thousand [1]."},
+    ]
+
+
+def test_the_article_page_escapes_its_metadata():
+    document = Document(doc_id="x.txt", text="a <b>", title="<i>T</i>", url="javascript:x")
+
+    page = render_document_page(document, None, None)
+
+    assert "<i>T</i>" not in page
+    assert "&lt;i&gt;T&lt;/i&gt;" in page
+    assert "a &lt;b&gt;" in page
+    assert 'href="javascript' not in page

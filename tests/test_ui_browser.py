@@ -1,0 +1,198 @@
+"""The chat in a real browser (Debian Chromium through Playwright) against the live app:
+streamed answers, clickable citations, follow-ups, stop and clear, the embed demo, error
+states, and corpus text that tries to run script. Screenshots go to test-artifacts/;
+UPDATE_SCREENSHOTS=1 also refreshes the README's docs/screenshot-chat.png."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
+
+from ingest.settings import PROJECT_ROOT
+from tests.fake_openai import FakeOpenAIServer
+from tests.test_api import (
+    LANTERN_QUESTION,
+    VI_FOLLOW_UP,
+    VI_QUESTION,
+    build_index,
+    live_server,
+    make_app,
+    scripted_reply,
+)
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+ARTIFACTS = PROJECT_ROOT / "test-artifacts"
+README_SCREENSHOT = PROJECT_ROOT / "docs" / "screenshot-chat.png"
+TIMEOUT_MS = 30_000
+expect.set_options(timeout=TIMEOUT_MS)
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory) -> Path:
+    return build_index(tmp_path_factory.mktemp("browser"))
+
+
+@pytest.fixture(scope="module")
+def server_url(data_dir) -> Iterator[str]:
+    # Tokens are spaced out so that the test can watch the answer stream.
+    with (
+        FakeOpenAIServer(reply=scripted_reply, token_delay_s=0.1) as llm,
+        live_server(make_app(data_dir, llm.base_url)) as url,
+    ):
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.skip(f"no Chromium at {CHROMIUM}")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1280, "height": 860})
+    context.set_default_timeout(TIMEOUT_MS)
+    yield context.new_page()
+    context.close()
+
+
+def screenshot(page: Page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
+
+
+def ask(chat: Page | Locator, question: str) -> None:
+    chat.locator("#na-question textarea").fill(question)
+    chat.locator("#na-send").click()
+
+
+def open_citation(chat: Page | Locator, marker: Locator) -> Locator:
+    marker.click()
+    card = chat.locator(".na-citation-card.na-selected")
+    expect(card).to_be_visible()
+    return card
+
+
+def test_a_vietnamese_question_streams_and_its_citation_opens_the_source(page, server_url):
+    page.goto(f"{server_url}/")
+    ask(page, VI_QUESTION)
+
+    # The sources are on screen while the answer is still being written.
+    expect(page.locator(".na-layout:has(.na-answering) .na-passage-card").first).to_be_visible()
+    answer = page.locator(".na-answer").last
+    expect(answer.locator(".na-cite")).to_have_count(1)
+    expect(answer.locator(".na-answer-text")).to_contain_text("1.269 cuộc đối thoại")
+
+    card = open_citation(page, answer.locator(".na-cite"))
+    expect(card.locator("mark.na-cited")).to_contain_text("1.269 cuộc đối thoại")
+    expect(card.locator(".na-doc-id")).to_have_text("vi/bac-ninh.txt")
+    expect(card.locator(".na-language")).to_have_text("vi")
+    screenshot(page, "chat-citation")
+    if os.environ.get("UPDATE_SCREENSHOTS") == "1":
+        page.screenshot(path=README_SCREENSHOT)
+
+    with page.context.expect_page() as opened:
+        card.locator("a.na-open").click()
+    article = opened.value
+    expect(article.locator("mark#cited")).to_contain_text("1.269 cuộc đối thoại")
+    expect(article.locator("h1")).to_have_text("Tỉnh Bắc Ninh đẩy mạnh công tác dân vận")
+
+
+def test_a_follow_up_uses_the_conversation_copy_and_clear(page, server_url):
+    page.goto(f"{server_url}/")
+    ask(page, VI_QUESTION)
+    expect(page.locator(".na-answer.na-done")).to_have_count(1)
+    ask(page, VI_FOLLOW_UP)
+
+    expect(page.locator(".na-answer.na-done")).to_have_count(2)
+    expect(page.locator(".na-answer-text").last).to_contain_text("1.014")
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.locator(".na-copy").last.click()
+    expect(page.locator(".na-copy").last).to_have_text("Copied")
+    assert "1.014" in page.evaluate("navigator.clipboard.readText()")
+    page.locator("#na-clear").click()
+    expect(page.locator(".na-turn")).to_have_count(0)
+    expect(page.locator(".na-conversation .na-empty")).to_be_visible()
+
+
+def test_stop_ends_a_streaming_answer(page, data_dir):
+    with (
+        FakeOpenAIServer(reply=scripted_reply, token_delay_s=1.0) as slow,
+        live_server(make_app(data_dir, slow.base_url)) as url,
+    ):
+        page.goto(f"{url}/")
+        ask(page, VI_QUESTION)
+        expect(page.locator(".na-answering .na-answer-text")).not_to_be_empty()
+        page.locator("#na-stop").click()
+
+        expect(page.locator(".na-answer.na-stopped")).to_contain_text("Stopped")
+        page.wait_for_timeout(2000)  # tokens still arriving would show here
+        expect(page.locator(".na-answer.na-stopped")).to_have_count(1)
+
+
+def test_the_chat_works_inside_the_embed_demo(page, server_url):
+    page.goto(f"{server_url}/embed-demo")
+    expect(page.frame_locator("#embed-iframe").locator("#na-question textarea")).to_be_visible()
+    component = page.locator("#embed-component")
+    component.scroll_into_view_if_needed()  # <gradio-app> renders once on screen
+    ask(component, VI_QUESTION)
+
+    card = open_citation(component, component.locator(".na-cite"))
+    expect(card.locator("mark.na-cited")).to_contain_text("1.269 cuộc đối thoại")
+    assert card.locator("a.na-open").get_attribute("href").startswith(f"{server_url}/documents/")
+    screenshot(page, "embed-demo")
+
+
+def test_markup_in_articles_and_answers_is_shown_as_text_never_run(page, server_url):
+    page.goto(f"{server_url}/")
+    ask(page, LANTERN_QUESTION)
+
+    answer = page.locator(".na-answer").last
+    expect(answer.locator(".na-answer-text")).to_contain_text("<script>window.__pwned = 1</script>")
+    passage = page.locator(".na-passage-card", has_text="Lantern festival poster")
+    expect(passage).to_contain_text('<img src=x onerror="window.__pwned = 2">')
+    card = open_citation(page, answer.locator(".na-cite"))
+    expect(card.locator("mark.na-cited")).to_contain_text("5,000 visitors")
+    arabic = page.locator(".na-passage-card .na-passage", has_text="ها تينه")
+    assert arabic.evaluate("element => getComputedStyle(element).direction") == "rtl"
+    assert page.evaluate("window.__pwned") is None
+    screenshot(page, "markup-as-text")
+
+    with page.context.expect_page() as opened:
+        card.locator("a.na-open").click()
+    article = opened.value
+    expect(article.locator("article")).to_contain_text("<script>window.__pwned = 1</script>")
+    assert article.evaluate("window.__pwned") is None
+
+
+def test_an_unavailable_model_is_said_and_the_sources_stay(page, data_dir):
+    with (
+        FakeOpenAIServer(failure="down") as down,
+        live_server(make_app(data_dir, down.base_url)) as url,
+    ):
+        page.goto(f"{url}/")
+        ask(page, VI_QUESTION)
+
+        expect(page.locator(".na-answer.na-error")).to_contain_text(
+            "The language model is unavailable"
+        )
+        expect(page.locator(".na-passage-card", has_text="Bắc Ninh")).to_be_visible()
+        screenshot(page, "model-unavailable")
