@@ -20,11 +20,12 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP)
 
-# Debian's Chromium for the real-browser tests (Playwright drives it; never `playwright install`).
+# Debian's Chromium for the real-browser tests (Playwright drives it; never `playwright install`),
+# and CJK fonts so Chinese/Japanese answers render in screenshots.
 browser:
-	@command -v chromium >/dev/null || { \
+	@{ command -v chromium >/dev/null && fc-list | grep -qi 'noto sans cjk'; } || { \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -q && $$SUDO apt-get install -y -q chromium chromium-driver; }
+	  $$SUDO apt-get update -q && $$SUDO apt-get install -y -q chromium chromium-driver fonts-noto-cjk; }
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -22,6 +22,7 @@ import gradio
 from fastapi import APIRouter, Depends, FastAPI, Request, Security
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
@@ -30,7 +31,9 @@ from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.routing import Match
+from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from swagger_ui_bundle import swagger_ui_path
 
 from assistant.types import (
     Answer,
@@ -335,6 +338,7 @@ def create_app(assistant: Assistant, settings: Settings) -> FastAPI:
         version=version("news-assistant"),
         summary="Cross-lingual question answering over a news corpus, with verified citations.",
         redoc_url=None,
+        docs_url=None,  # served below from local files: FastAPI's default page loads a CDN
     )
     add_error_handlers(app)
 
@@ -444,6 +448,19 @@ def create_app(assistant: Assistant, settings: Settings) -> FastAPI:
     @app.get("/embed-demo", include_in_schema=False)
     def embed_demo(request: Request) -> HTMLResponse:
         return HTMLResponse(EMBED_DEMO.substitute(base=html.escape(public_root(request))))
+
+    @app.get("/docs", include_in_schema=False)
+    def api_docs(request: Request) -> HTMLResponse:
+        root = public_root(request)
+        return get_swagger_ui_html(
+            openapi_url=f"{root}openapi.json",
+            title="News assistant API",
+            swagger_js_url=f"{root}docs-assets/swagger-ui-bundle.js",
+            swagger_css_url=f"{root}docs-assets/swagger-ui.css",
+            swagger_favicon_url=f"{root}docs-assets/favicon-32x32.png",
+        )
+
+    app.mount("/docs-assets", StaticFiles(directory=swagger_ui_path), name="docs-assets")
 
     @app.get("/gradio.js", include_in_schema=False)
     def gradio_js() -> FileResponse:

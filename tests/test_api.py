@@ -684,3 +684,13 @@ def test_the_article_page_escapes_its_metadata():
     assert "&lt;i&gt;T&lt;/i&gt;" in page
     assert "a &lt;b&gt;" in page
     assert 'href="javascript' not in page
+
+
+def test_api_docs_load_their_assets_from_this_server(client):
+    page = client.get("/docs")
+    assert page.status_code == 200
+    assets = re.findall(r"""(?:src|href)=['"]([^'"]+)['"]""", page.text)
+    assert assets, "the docs page references no script or stylesheet"
+    for asset in assets:
+        assert asset.startswith("http://testserver/"), f"{asset} is not served locally"
+        assert client.get(asset).status_code == 200, asset
