@@ -1,0 +1,243 @@
+"""Sentence embedders behind ``make_embedder``: sentence-transformers on PyTorch, or the
+same model exported once to ONNX and run by ONNX Runtime (fp32 or per-channel int8).
+The ONNX backends need neither torch nor transformers after the export, which keeps a
+single query cheap."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import re
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from ingest.e5_convert import E5_MODEL_NAME, build_directory_once, ensure_e5_model
+from ingest.interfaces import Embedder
+from ingest.settings import EmbeddingSettings, Settings
+
+ONNX_FP32_FILE = "model.onnx"
+ONNX_INT8_FILE = "model-int8.onnx"
+ONNX_META_FILE = "embedder.json"
+
+logger = logging.getLogger(__name__)
+
+
+class EmbeddingModelError(RuntimeError):
+    """The configured embedding model cannot be found or loaded."""
+
+
+def make_embedder(settings: Settings) -> Embedder:
+    config = settings.embedding
+    source = model_source(settings)
+    name = f"{config.model}@{config.backend}"
+    if config.backend == "torch":
+        return TorchEmbedder(load_sentence_transformer(source, config.threads), name, config)
+    export_dir = ensure_onnx_export(source, settings.models_dir)
+    if config.backend == "onnx-int8":
+        return OnnxEmbedder(export_dir, ensure_int8_model(export_dir), name, config)
+    return OnnxEmbedder(export_dir, export_dir / ONNX_FP32_FILE, name, config)
+
+
+def model_source(settings: Settings) -> str:
+    """What sentence-transformers loads: the converted e5 directory, or the configured
+    name (a local directory or a hub name)."""
+    if settings.embedding.model == E5_MODEL_NAME:
+        return str(ensure_e5_model(settings.models_dir))
+    return settings.embedding.model
+
+
+def load_sentence_transformer(source: str, threads: int | None = None, **model_kwargs):
+    import torch
+    from sentence_transformers import SentenceTransformer
+
+    if threads:
+        torch.set_num_threads(threads)
+    try:
+        return SentenceTransformer(source, device="cpu", model_kwargs=model_kwargs)
+    except OSError as error:
+        raise EmbeddingModelError(
+            f"embedding.model: cannot load {source!r} ({error}). Set it to "
+            f"'{E5_MODEL_NAME}' (bundled) or to a local sentence-transformers directory; "
+            "a hub name only works if the model is already in the Hugging Face cache."
+        ) from error
+
+
+def l2_normalise(vectors: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return (vectors / np.maximum(norms, 1e-12)).astype(np.float32)
+
+
+class TorchEmbedder:
+    def __init__(self, model, name: str, config: EmbeddingSettings):
+        self.model, self.name, self.config = model, name, config
+        self.dimension = model.get_embedding_dimension()
+
+    def _embed(self, texts: Sequence[str], prefix: str) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), np.float32)
+        vectors = self.model.encode(  # sorts by length itself
+            [prefix + text for text in texts],
+            batch_size=self.config.batch_size,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return l2_normalise(vectors)
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        return self._embed(texts, self.config.passage_prefix)
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self._embed(texts, self.config.query_prefix)
+
+
+class OnnxEmbedder:
+    def __init__(self, export_dir: Path, model_file: Path, name: str, config: EmbeddingSettings):
+        import onnxruntime
+        from tokenizers import Tokenizer
+
+        meta = json.loads((export_dir / ONNX_META_FILE).read_text(encoding="utf-8"))
+        self.name, self.config, self.dimension = name, config, meta["dimension"]
+        self.pad_id = meta["pad_token_id"]
+        self.tokenizer = Tokenizer.from_file(str(export_dir / "tokenizer.json"))
+        self.tokenizer.no_padding()  # padded per batch, after sorting by length
+        self.tokenizer.enable_truncation(meta["max_seq_length"])
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = config.threads or 0  # 0 = ONNX Runtime's default
+        options.inter_op_num_threads = 1
+        self.session = onnxruntime.InferenceSession(
+            str(model_file), options, providers=["CPUExecutionProvider"]
+        )
+
+    def _embed(self, texts: Sequence[str], prefix: str) -> np.ndarray:
+        encodings = self.tokenizer.encode_batch([prefix + text for text in texts])
+        vectors = np.zeros((len(texts), self.dimension), np.float32)
+        # Batches of similar length waste little compute on padding.
+        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
+        for start in range(0, len(order), self.config.batch_size):
+            rows = order[start : start + self.config.batch_size]
+            width = max(len(encodings[i].ids) for i in rows)
+            input_ids = np.full((len(rows), width), self.pad_id, np.int64)
+            attention_mask = np.zeros((len(rows), width), np.int64)
+            for row, i in enumerate(rows):
+                ids = encodings[i].ids
+                input_ids[row, : len(ids)] = ids
+                attention_mask[row, : len(ids)] = 1
+            (vectors[rows],) = self.session.run(
+                None, {"input_ids": input_ids, "attention_mask": attention_mask}
+            )
+        return l2_normalise(vectors)
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        return self._embed(texts, self.config.passage_prefix)
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self._embed(texts, self.config.query_prefix)
+
+
+def export_dir_for(source: str, models_dir: Path) -> Path:
+    """Where a model's ONNX export is cached. The name carries a hash of the model's
+    identity (a local directory's path and file times), so a changed model is re-exported."""
+    path = Path(source)
+    identity = source
+    if path.is_dir():
+        files = sorted(p for p in path.iterdir() if p.is_file())
+        identity = str(path.resolve()) + "".join(f"{p.name}:{p.stat().st_mtime_ns}" for p in files)
+    readable = re.sub(r"[^A-Za-z0-9._-]+", "-", path.name if path.is_dir() else source)[-60:]
+    digest = hashlib.sha256(identity.encode()).hexdigest()[:12]
+    return Path(models_dir) / "onnx" / f"{readable}-{digest}"
+
+
+def ensure_onnx_export(source: str, models_dir: Path) -> Path:
+    """The fp32 ONNX export of a sentence-transformers model (graph fused by ONNX
+    Runtime's transformer optimizer), its tokenizer and metadata, exported on first use."""
+    target = export_dir_for(source, models_dir)
+    if not target.is_dir():
+        logger.info("Exporting %s to ONNX into %s (once; about a minute)", source, target)
+    return build_directory_once(target, lambda out_dir: export_onnx(source, out_dir))
+
+
+def export_onnx(source: str, out_dir: Path) -> None:
+    import torch
+    from onnxruntime.transformers.optimizer import optimize_model
+
+    # Eager attention traces into the MatMul/Softmax pattern the optimizer fuses.
+    model = load_sentence_transformer(source, attn_implementation="eager").eval()
+
+    class SentenceEmbedding(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.model = model
+
+        def forward(self, input_ids, attention_mask):
+            features = {"input_ids": input_ids, "attention_mask": attention_mask}
+            return self.model(features)["sentence_embedding"]
+
+    sample = model.tokenizer(
+        ["passage: a", "passage: two words"], padding=True, return_tensors="pt"
+    )
+    raw_file = out_dir / "unfused.onnx"
+    dynamic = {0: "batch", 1: "tokens"}
+    with torch.inference_mode():
+        torch.onnx.export(
+            SentenceEmbedding(),
+            (sample["input_ids"], sample["attention_mask"]),
+            str(raw_file),
+            input_names=["input_ids", "attention_mask"],
+            output_names=["sentence_embedding"],
+            dynamic_axes={
+                "input_ids": dynamic,
+                "attention_mask": dynamic,
+                "sentence_embedding": {0: "batch"},
+            },
+            opset_version=17,
+            dynamo=False,  # the dynamo exporter needs onnxscript
+        )
+    config = model[0].auto_model.config
+    optimize_model(
+        str(raw_file),
+        model_type="bert",
+        num_heads=config.num_attention_heads,
+        hidden_size=config.hidden_size,
+    ).save_model_to_file(str(out_dir / ONNX_FP32_FILE))
+    raw_file.unlink()
+    model.tokenizer.backend_tokenizer.save(str(out_dir / "tokenizer.json"))
+    meta = {
+        "source": source,
+        "dimension": model.get_embedding_dimension(),
+        "max_seq_length": model.max_seq_length,
+        "pad_token_id": model.tokenizer.pad_token_id or 0,
+    }
+    (out_dir / ONNX_META_FILE).write_text(json.dumps(meta, indent=2), encoding="utf-8")
+
+
+def ensure_int8_model(export_dir: Path) -> Path:
+    """Dynamic int8 quantization of the fused fp32 export, per output channel (cosine to
+    fp32 ≈0.995; per-tensor drops to ≈0.98). Written to a temporary file, then renamed."""
+    import onnx
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    target = export_dir / ONNX_INT8_FILE
+    if target.is_file():
+        return target
+    logger.info("Quantizing %s to int8 (once)", export_dir)
+    handle, partial = tempfile.mkstemp(prefix=f".{ONNX_INT8_FILE}.", dir=export_dir)
+    os.close(handle)
+    try:
+        quantize_dynamic(
+            export_dir / ONNX_FP32_FILE,
+            partial,
+            per_channel=True,
+            weight_type=QuantType.QInt8,
+            # The fused graph's contrib ops lack type information the quantizer needs.
+            extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
+        )
+        os.chmod(partial, 0o644)  # mkstemp's 0600 would hide a shared cache from other users
+        os.replace(partial, target)
+    finally:
+        Path(partial).unlink(missing_ok=True)
+    return target
