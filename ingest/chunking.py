@@ -185,6 +185,11 @@ def _pack(sentences: list[Span], max_chars: int, overlap: int) -> list[list[Span
     return groups
 
 
+# Part of every document's content hash (ingest.pipeline): change it with embedding_texts,
+# so the next ingest re-embeds every document with the new recipe.
+EMBEDDING_TEXT_VERSION = 1
+
+
 def embedding_texts(document: Document, chunks: Sequence[Chunk]) -> list[str]:
     """What each chunk is embedded as: its own text. The one place that decides this, for
     ingest and the benchmarks. Prepending the document's context was measured and dropped:

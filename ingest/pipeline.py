@@ -1,9 +1,10 @@
 """Incremental, crash-safe ingestion: files -> cleaned documents -> chunks -> vectors -> store.
 
 A document is redone only when its content hash changed (the hash covers the cleaned text,
-its metadata, the chunking settings and the embedder). Identical texts under several names
-are stored once, under the first name, with the others as aliases. Each document's chunks
-are written before its record, so after a crash ``drop_incomplete`` finds what to redo."""
+its metadata, the chunking settings, the embedding-text recipe and the embedder). Identical
+texts under several names are stored once, under the first name, with the others as aliases.
+Each document's chunks are written before its record, so after a crash ``drop_incomplete``
+finds what to redo."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from time import perf_counter
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from ingest.chunking import chunk_document, embedding_texts
+from ingest.chunking import EMBEDDING_TEXT_VERSION, chunk_document, embedding_texts
 from ingest.cleaning import clean_text, derive_title
 from ingest.interfaces import Embedder, LanguageDetector, VectorStore
 from ingest.readers import ReadError, find_files, read_file
@@ -60,6 +61,7 @@ def content_hash(document: Document, settings: Settings, embedder: Embedder) -> 
         document.language,
         settings.index.chunk_max_chars,
         settings.index.chunk_overlap_sentences,
+        EMBEDDING_TEXT_VERSION,
     ]
     digest = hashlib.sha256(json.dumps(payload, ensure_ascii=False).encode()).hexdigest()
     return f"{_embedder_key(embedder)}:{digest}"

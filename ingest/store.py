@@ -144,6 +144,16 @@ class ChromaStore:
         ]
         return sorted(chunks, key=lambda c: (c.doc_id, c.index))
 
+    def embeddings(self, chunk_ids: Sequence[str]) -> np.ndarray:
+        """The stored vectors of ``chunk_ids``, one row each, in that order."""
+        rows = []
+        for first in range(0, len(chunk_ids), PAGE):
+            ids = list(chunk_ids[first : first + PAGE])
+            found = self._chunks.get(ids=ids, include=["embeddings"])
+            by_id = dict(zip(found["ids"], found["embeddings"], strict=True))
+            rows.extend(by_id[chunk_id] for chunk_id in ids)
+        return np.asarray(rows, dtype=np.float32)
+
     def document_ids(self) -> set[str]:
         return {doc_id for doc_id, _, _ in self._pages(self._documents, [])}
 

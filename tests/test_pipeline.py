@@ -152,6 +152,15 @@ def test_chunking_settings_change_redoes_every_document(tmp_path: Path, corpus, 
     assert all(len(c.text) <= 300 for c in smaller.store.all_chunks())
 
 
+def test_embedding_text_recipe_change_redoes_every_document(
+    tmp_path, corpus, detector, monkeypatch
+):
+    Index(tmp_path / "state", detector).ingest(corpus)
+    monkeypatch.setattr("ingest.pipeline.EMBEDDING_TEXT_VERSION", -1)
+    report = Index(tmp_path / "state", detector).ingest(corpus)
+    assert report.changed == CORPUS_NAMES and not report.rebuilt
+
+
 def test_embedder_change_clears_the_index(tmp_path: Path, corpus: Path, detector):
     index = Index(tmp_path / "state", detector)
     index.ingest(corpus)

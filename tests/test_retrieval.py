@@ -1,11 +1,14 @@
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from assistant import retrieval
 from assistant.retrieval import (
     HybridRetriever,
+    LanguageMeans,
     LexicalIndex,
+    Snapshot,
     best_per_language,
     make_retriever,
     rrf_fuse,
@@ -102,9 +105,33 @@ def test_hybrid_fuses_bm25_and_lists_each_language(settings, store):
     assert retriever.retrieve("1269", 3)[0].chunk_id == "bac-ninh.txt#0"
     # Every language's best chunk gets a vote, so all three languages reach the top 3.
     assert {p.language for p in retriever.retrieve("Bac Ninh Dialoge", 3)} == {"de", "ar", "hu"}
-    unbalanced = HybridRetriever(HashEmbedder(), store, LexicalIndex(store, settings.index_dir),
+    lexical = LexicalIndex(store, settings.index_dir / "bm25")
+    unbalanced = HybridRetriever(HashEmbedder(), store, lexical,
                                  settings.retrieval, language_balanced=False)  # fmt: skip
     assert {p.language for p in unbalanced.retrieve("Bac Ninh Dialoge", 3)} != {"de", "ar", "hu"}
+
+
+def test_language_bias_removal_equals_scoring_centred_vectors():
+    rng = np.random.default_rng(0)
+    languages = ["de", "de", "de", "ar", "ar", "hu"]
+    chunks = [Chunk(f"c{i}", "d", i, "t", 0, 1, lang) for i, lang in enumerate(languages)]
+    vectors = rng.normal(size=(len(chunks), 8)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    query = rng.normal(size=8).astype(np.float32)
+    query /= np.linalg.norm(query)
+    snapshot = Snapshot("k", chunks, None, {}, LanguageMeans.of(chunks, vectors))
+    share = 0.5
+    rescored = snapshot.without_language_bias(
+        query, list(zip(chunks, vectors @ query, strict=True)), share
+    )
+
+    # The same, the long way: every vector less half its language's mean, re-normalised.
+    means = {lang: vectors[[lang == x for x in languages]].mean(0) for lang in set(languages)}
+    centred = vectors - share * np.array([means[lang] for lang in languages])
+    expected = centred @ query / np.linalg.norm(centred, axis=1)
+    assert [c.chunk_id for c, _ in rescored] == [f"c{i}" for i in np.argsort(-expected)]
+    assert np.allclose([score for _, score in rescored], np.sort(expected)[::-1], atol=1e-5)
+    assert snapshot.without_language_bias(query, [], share) == []
 
 
 def test_empty_store_finds_nothing(tmp_path):
@@ -123,7 +150,10 @@ def test_bm25_index_is_cached_by_content_and_rebuilt_on_change(settings, store, 
 
     with monkeypatch.context() as patch:
         patch.setattr(retrieval.BM25Index, "build", staticmethod(no_build))
-        assert LexicalIndex(store, cache).current().key == first
+        patch.setattr(store, "embeddings", no_build)  # nor read every vector for the means
+        cached = LexicalIndex(store, cache).current()
+        assert cached.key == first
+        assert cached.means.vectors.shape == (3, HashEmbedder.dimension)  # de, ar, hu
 
     write_document(store, HashEmbedder(), "new.txt", "en", ["Fresh news about Ha Long"])
     assert [p.name for p in cache.iterdir()] == [first]  # nothing rebuilt until asked
