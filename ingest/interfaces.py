@@ -35,7 +35,10 @@ class VectorStore(Protocol):
     looks complete but is not."""
 
     def replace_document(
-        self, document: Document, chunks: Sequence[Chunk], embeddings: np.ndarray,
+        self,
+        document: Document,
+        chunks: Sequence[Chunk],
+        embeddings: np.ndarray,
         content_hash: str,
     ) -> None: ...
 
