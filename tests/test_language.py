@@ -55,7 +55,12 @@ def test_factory_builds_lingua_by_default():
     assert isinstance(make_language_detector(Settings()), LinguaDetector)
 
 
-@pytest.mark.skipif(importlib.util.find_spec("py3langid") is not None, reason="py3langid installed")
-def test_py3langid_without_the_package_is_a_clear_error():
+def test_py3langid_without_the_package_is_a_clear_error(monkeypatch):
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *args: None if name == "py3langid" else real_find_spec(name, *args),
+    )
     with pytest.raises(RuntimeError, match="py3langid package is not installed"):
         make_language_detector(Settings(language_detector="py3langid"))
