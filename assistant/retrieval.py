@@ -1,7 +1,7 @@
 """Finding the passages that answer a query: dense (the store's vectors), lexical (BM25 over
 the same chunks), or both fused by reciprocal rank fusion (the default).
 
-The hybrid fuses three ranked lists:
+The hybrid fuses four ranked lists:
 
 * dense: the store's nearest chunks to the query vector;
 * BM25: exact names, numbers and rare words, in any script (see ``assistant.bm25``);
@@ -11,6 +11,10 @@ The hybrid fuses three ranked lists:
   question ranks below a dozen German ones; with it, each language's best passage gets one
   vote. (Deeper per-language lists, tried while prototyping, let second-best German
   passages outvote the best Arabic one again.)
+* names and numbers: BM25 on the query's capitalised words and numbers alone (setting
+  ``retrieval.names_numbers_weight``; 1.0 like every list, untuned). They are what a question
+  shares with a passage in another language ("Ha Tinh", "2024"), while the rest of the query
+  only matches its own language.
 
 With the setting ``retrieval.language_mean_share`` above 0 (off by default: see there), the
 dense candidates are re-scored before fusion with part of the language bias removed:
@@ -98,6 +102,11 @@ def best_per_language(ranked: Ranked) -> Ranked:
             seen.add(chunk.language)
             best.append((chunk, score))
     return best
+
+
+def names_and_numbers(query: str) -> str:
+    """The words of ``query`` that start with a capital letter or a digit."""
+    return " ".join(word for word in query.split() if word[:1].isupper() or word[:1].isdigit())
 
 
 def to_passage(chunk: Chunk, score: float) -> Passage:
@@ -319,12 +328,14 @@ class HybridRetriever:
         config: RetrievalSettings,
         *,
         language_balanced: bool = True,  # off only to measure what it brings
+        names_and_numbers: bool = True,  # likewise
     ):
         self.dense = DenseRetriever(embedder, store, lexical)
         self.bm25 = BM25Retriever(lexical)
         self.lexical = lexical
         self.config = config
         self.language_balanced = language_balanced
+        self.names_and_numbers = names_and_numbers
 
     def retrieve(self, query, k, language=None, doc_ids=None) -> list[Passage]:
         n = max(k, self.config.candidates)
@@ -340,6 +351,10 @@ class HybridRetriever:
         if self.language_balanced and language is None:  # a filter leaves nothing to balance
             lists.append(best_per_language(pool))
             weights.append(self.config.dense_weight)
+        terms = names_and_numbers(query) if self.names_and_numbers else ""
+        if terms:
+            lists.append(self.bm25.ranked(terms, n, language, doc_ids))
+            weights.append(self.config.names_numbers_weight)
         chunks = {chunk.chunk_id: chunk for ranked in lists for chunk, _ in ranked}
         fused = rrf_fuse(
             [[chunk.chunk_id for chunk, _ in ranked] for ranked in lists], weights,

@@ -85,6 +85,9 @@ def retrievers(settings: Settings, embedder: Embedder, store: VectorStore) -> di
         "hybrid_without_language_balance": HybridRetriever(
             embedder, store, lexical, config, language_balanced=False
         ),
+        "hybrid_without_names_and_numbers": HybridRetriever(
+            embedder, store, lexical, config, names_and_numbers=False
+        ),
     }
 
 

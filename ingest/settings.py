@@ -77,6 +77,19 @@ class RetrievalSettings(Section):
     rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant.")
     dense_weight: float = 1.0
     bm25_weight: float = 1.0
+    names_numbers_weight: float = Field(
+        1.0,
+        description="RRF weight of a BM25 list over the query's capitalised words and numbers "
+        "only: what a question shares with a passage in another language.",
+    )
+    language_mean_share: float = Field(
+        0.0,
+        ge=0.0,
+        le=1.0,
+        description="Share of its language's mean vector taken off each dense candidate before "
+        "fusion (language-bias removal). Off: on the bundled gold set the dev split's best "
+        "(0.5) did not hold on held-out; see benchmarks/results/retrieval.json.",
+    )
 
 
 class LLMSettings(Section):
@@ -99,6 +112,9 @@ class AnswerSettings(Section):
     k: int = Field(3, ge=1, description="Passages sent to the LLM.")
     passage_max_sentences: int = Field(
         2, ge=1, description="Each passage is trimmed to its most relevant sentences."
+    )
+    max_sentences: int = Field(
+        5, ge=1, description="Sentences sent in all: the most relevant of all the passages'."
     )
     prompts_dir: Path | None = Field(
         None, description="Directory overriding the bundled prompt templates."
@@ -128,7 +144,9 @@ class Settings(BaseSettings):
     )
 
     data_dir: Path = Field(Path(".assistant"), description="All state: index, models, caches.")
-    corpus_dir: Path = Field(BUNDLED_CORPUS, description="What `assistant ingest` reads by default.")
+    corpus_dir: Path = Field(
+        BUNDLED_CORPUS, description="What `assistant ingest` reads by default."
+    )
     model_cache_dir: Path | None = Field(
         None, description="Converted/assembled models; None = <data_dir>/models. Share it between "
         "data directories to convert the models once."

@@ -11,6 +11,7 @@ from assistant.retrieval import (
     Snapshot,
     best_per_language,
     make_retriever,
+    names_and_numbers,
     rrf_fuse,
 )
 from ingest.settings import Settings
@@ -109,6 +110,20 @@ def test_hybrid_fuses_bm25_and_lists_each_language(settings, store):
     unbalanced = HybridRetriever(HashEmbedder(), store, lexical,
                                  settings.retrieval, language_balanced=False)  # fmt: skip
     assert {p.language for p in unbalanced.retrieve("Bac Ninh Dialoge", 3)} != {"de", "ar", "hu"}
+
+
+def test_names_and_numbers_list_lifts_a_passage_sharing_only_a_number(settings, store):
+    assert names_and_numbers("How did Ha Tinh do in 2024? ok") == "How Ha Tinh 2024?"
+    # Full-query BM25 prefers the German chunk (two shared words); the Hungarian one shares
+    # only the number, which the extra list ranks first.
+    lexical = LexicalIndex(store, settings.index_dir / "bm25")
+    query = "dialoge geführt 2024"
+    with_list, without = (
+        HybridRetriever(HashEmbedder(), store, lexical, settings.retrieval, names_and_numbers=on)
+        for on in (True, False)
+    )
+    assert without.retrieve(query, 1)[0].chunk_id == "bac-ninh.txt#0"
+    assert with_list.retrieve(query, 1)[0].chunk_id == "quang-ninh.txt#1"
 
 
 def test_language_bias_removal_equals_scoring_centred_vectors():
