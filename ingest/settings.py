@@ -148,8 +148,9 @@ class Settings(BaseSettings):
         BUNDLED_CORPUS, description="What `assistant ingest` reads by default."
     )
     model_cache_dir: Path | None = Field(
-        None, description="Converted/assembled models; None = <data_dir>/models. Share it between "
-        "data directories to convert the models once."
+        None,
+        description="Converted/assembled models; None = <data_dir>/models. Share it between "
+        "data directories to convert the models once.",
     )
     language_detector: Literal["lingua", "py3langid"] = "lingua"
     embedding: EmbeddingSettings = EmbeddingSettings()
