@@ -64,7 +64,13 @@ class Assistant:
 
     @cached_property
     def answerer(self) -> Answerer:
-        return Answerer(self.settings, retriever=self.retriever, llm=self.llm, detector=self.detector)
+        return Answerer(
+            self.settings,
+            retriever=self.retriever,
+            llm=self.llm,
+            detector=self.detector,
+            embedder=self.embedder,  # sentence-level evidence for trimming and citation checks
+        )
 
     def search(
         self,
@@ -99,5 +105,9 @@ class Assistant:
         return self.store.get_document(doc_id)
 
     def health(self) -> dict:
-        return {"chunks": self.store.count(), "documents": len(self.store.document_ids()),
-                "llm": self.llm.health(), "model": self.llm.model}
+        return {
+            "chunks": self.store.count(),
+            "documents": len(self.store.document_ids()),
+            "llm": self.llm.health(),
+            "model": self.llm.model,
+        }

@@ -1,0 +1,302 @@
+"""Evidence between texts and passage sentences, and the check of an answer's citations.
+
+A small model cites the wrong passage, invents markers, forgets them and copies numbers
+from the wrong place, so nothing it says about its sources is trusted: every answer
+sentence is scored against every sentence that was sent, and its markers are kept,
+re-pointed, added or marked unsupported from that evidence alone. The check does not
+depend on the model, so it works the same for strong ones.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from assistant.bm25 import tokenize
+from assistant.types import Citation
+from ingest.chunking import split_sentences
+from ingest.interfaces import Embedder
+from ingest.types import Passage
+
+# Cosine similarities of multilingual-e5 crowd into a narrow band: unrelated sentences of
+# the same news topic score ~0.75, translations of each other ~0.9. This band maps to 0..1.
+DENSE_FLOOR = 0.75
+DENSE_CEIL = 0.90
+# An answer sentence is supported by a passage sentence scoring at least this (0..1).
+SUPPORT_THRESHOLD = 0.5
+# What similarity still counts when none of a text's numbers is in the sentence: a sentence
+# about the right thing with the wrong number does not support a claim.
+NUMBERLESS_WEIGHT = 0.25
+PASSAGE_VECTOR_CACHE = 4096
+# Longer sentences are cut into clauses for the prompt (about 75 tokens of German).
+SENTENCE_MAX_CHARS = 250
+CLAUSE_BREAK = re.compile(r"[;；،,，、:：]\s*|\s[–—-]\s")
+
+# "[1]", "[1, 2]", and the full-width brackets Chinese and Japanese answers use.
+MARKER = re.compile(r"[\[【［]\s*(\d+(?:\s*[,;，、]\s*\d+)*)\s*[\]】］]")
+MARKER_NUMBERS = re.compile(r"\d+")
+LEADING_MARKERS = re.compile(rf"(?:\s*{MARKER.pattern})+")  # matched at a position
+SPACE_BEFORE_PUNCTUATION = re.compile(r"[ \t]+(?=[.,;:!?。，；：！？])")
+DOUBLE_SPACES = re.compile(r"[ \t]{2,}")
+MARKERS_AFTER_STOP = re.compile(rf"[.!?。！？]\s*(?:{MARKER.pattern}\s*)+$")
+SENTENCE_TAIL = re.compile(r"[\s.!?。！？…:;\"'”’»)）]*$")
+# A number as written: thousands groups ("18 087", "18.087") or digits with decimal or
+# date separators ("2,5", "3.6.2013"), the grammar of the BM25 tokeniser.
+NUMBER_AS_WRITTEN = re.compile(r"\d{1,3}(?:[.,'’ \u00a0\u202f\u2009]\d{3})+(?!\d)|\d+(?:[.,]\d+)*")
+WORD = re.compile(r"\w")
+
+
+@dataclass(frozen=True)
+class Span:
+    text: str
+    start: int  # character offsets in the cleaned document
+    end: int
+
+
+@dataclass
+class PromptPassage:
+    """A retrieved passage as it was sent to the model: its marker number and the
+    sentences kept, in document order."""
+
+    number: int
+    passage: Passage
+    sentences: list[Span]
+
+
+@dataclass
+class VerifiedAnswer:
+    text: str
+    citations: list[Citation]
+    unsupported_numbers: list[str]
+
+
+def passage_sentences(passage: Passage) -> list[Span]:
+    """The passage's sentences with their offsets in the document, long ones cut into
+    clauses: a prompt pays for every token, and one clause usually holds the fact."""
+    spans = [
+        Span(passage.text[start:end], passage.start + start, passage.start + end)
+        for sentence_start, sentence_end in split_sentences(passage.text, passage.language)
+        for start, end in clauses(passage.text, sentence_start, sentence_end)
+        if WORD.search(passage.text[start:end])
+    ]
+    # A passage always has something to quote, even one the splitter finds no sentence in.
+    return spans or [Span(passage.text, passage.start, passage.end)]
+
+
+def clauses(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """``text[start:end]`` cut after clause punctuation into pieces of at most
+    ``SENTENCE_MAX_CHARS`` where it can be; a clause longer than that stays whole."""
+    breaks = [match.end() for match in CLAUSE_BREAK.finditer(text, start, end)] + [end]
+    pieces, piece_start, last_break = [], start, start
+    for position in breaks:
+        if position - piece_start > SENTENCE_MAX_CHARS and last_break > piece_start:
+            pieces.append((piece_start, piece_start + len(text[piece_start:last_break].rstrip())))
+            piece_start = last_break
+        last_break = position
+    pieces.append((piece_start, end))
+    return pieces
+
+
+def is_number(token: str) -> bool:
+    return token[:1].isdigit()
+
+
+def number_keys(text: str) -> set[str]:
+    """Digit-normalised numbers (18.087 = 18,087 = 18087), as the BM25 tokeniser sees them."""
+    return {token for token in tokenize(text) if is_number(token)}
+
+
+def number_keys_with_parts(text: str) -> set[str]:
+    """Also the parts of dates and decimals, so "3 June 2013" is found in "3.6.2013"."""
+    keys = number_keys(text)
+    return keys | {part for key in keys for part in key.split(".")}
+
+
+class EvidenceScorer:
+    """Scores how well each text (a question, an answer sentence) is backed by each
+    passage sentence, in 0..1: the best of BM25-like token overlap (names, diacritics
+    folded) and embedding similarity, averaged with the share of the text's numbers the
+    sentence holds. Without an embedder only the lexical evidence counts."""
+
+    def __init__(self, embedder: Embedder | None = None):
+        self.embedder = embedder
+        self._sentence_vectors: dict[str, np.ndarray] = {}
+
+    def scores(self, texts: Sequence[str], sentences: Sequence[str]) -> np.ndarray:
+        """(texts × sentences) evidence: similarity weighed by the numbers found."""
+        return self.weigh_numbers(self.similarity(texts, sentences), texts, sentences)
+
+    def similarity(self, texts: Sequence[str], sentences: Sequence[str]) -> np.ndarray:
+        """(texts × sentences), the better of lexical and embedding similarity."""
+        if not texts or not sentences:
+            return np.zeros((len(texts), len(sentences)))
+        similarity = self.lexical(texts, sentences)
+        if self.embedder is not None:
+            similarity = np.maximum(similarity, self.dense(texts, sentences))
+        return similarity
+
+    @classmethod
+    def weigh_numbers(
+        cls, similarity: np.ndarray, texts: Sequence[str], sentences: Sequence[str]
+    ) -> np.ndarray:
+        """A text's numbers found in the sentence are evidence of their own, the strongest
+        across languages ("18.087" reads the same in Arabic); none found cuts it down."""
+        numbers = cls.numbers(texts, sentences)
+        weighed = np.where(numbers > 0, (similarity + numbers) / 2, similarity * NUMBERLESS_WEIGHT)
+        return np.where(np.isnan(numbers), similarity, weighed)
+
+    @staticmethod
+    def lexical(texts: Sequence[str], sentences: Sequence[str]) -> np.ndarray:
+        """IDF-weighted share of a text's words found in the sentence; the IDF comes from the
+        sentences themselves, so words every sentence has count for little."""
+        sentence_words = [{t for t in tokenize(s) if not is_number(t)} for s in sentences]
+        frequency = Counter(word for words in sentence_words for word in words)
+        count = len(sentences)
+
+        def idf(word: str) -> float:
+            return math.log(1 + (count - frequency[word] + 0.5) / (frequency[word] + 0.5))
+
+        result = np.zeros((len(texts), count))
+        for row, text in enumerate(texts):
+            weights = {w: idf(w) for w in tokenize(text) if not is_number(w)}
+            total = sum(weights.values())
+            if total == 0:
+                continue
+            for column, words in enumerate(sentence_words):
+                result[row, column] = sum(weights[w] for w in weights.keys() & words) / total
+        return result
+
+    @staticmethod
+    def numbers(texts: Sequence[str], sentences: Sequence[str]) -> np.ndarray:
+        """Share of the text's numbers found in the sentence; NaN for a text without any."""
+        sentence_keys = [number_keys_with_parts(s) for s in sentences]
+        result = np.full((len(texts), len(sentences)), np.nan)
+        for row, text in enumerate(texts):
+            keys = number_keys(text)
+            if keys:
+                result[row] = [len(keys & found) / len(keys) for found in sentence_keys]
+        return result
+
+    def dense(self, texts: Sequence[str], sentences: Sequence[str]) -> np.ndarray:
+        assert self.embedder is not None
+        missing = list(dict.fromkeys(s for s in sentences if s not in self._sentence_vectors))
+        if missing:
+            if len(self._sentence_vectors) + len(missing) > PASSAGE_VECTOR_CACHE:
+                self._sentence_vectors.clear()
+            vectors = self.embedder.embed_passages(missing)
+            self._sentence_vectors.update(zip(missing, vectors, strict=True))
+        sentence_matrix = np.stack([self._sentence_vectors[s] for s in sentences])
+        cosine = self.embedder.embed_queries(list(texts)) @ sentence_matrix.T
+        return np.clip((cosine - DENSE_FLOOR) / (DENSE_CEIL - DENSE_FLOOR), 0.0, 1.0)
+
+
+def marker_numbers(text: str) -> list[int]:
+    return [int(n) for match in MARKER.finditer(text) for n in MARKER_NUMBERS.findall(match[1])]
+
+
+def well_placed_markers(text: str) -> bool:
+    """Markers written "[n]", none after the sentence's full stop."""
+    canonical = all(match[0] == f"[{match[1]}]" for match in MARKER.finditer(text))
+    return canonical and not MARKERS_AFTER_STOP.search(text)
+
+
+def split_claims(answer: str, language: str) -> list[tuple[int, int]]:
+    """The answer's sentences as (start, end). Markers opening a sentence ("... done. [2]
+    Next") and sentences of nothing but markers belong to the sentence before."""
+    claims: list[tuple[int, int]] = []
+    for start, end in split_sentences(answer, language):
+        leading = LEADING_MARKERS.match(answer, start, end)
+        if leading and claims:
+            claims[-1] = (claims[-1][0], leading.end())
+            if not WORD.search(MARKER.sub("", answer[leading.end() : end])):
+                claims[-1] = (claims[-1][0], end)
+                continue
+            start = leading.end()
+        claims.append((start, end))
+    return claims
+
+
+def without_markers(text: str) -> str:
+    text = SPACE_BEFORE_PUNCTUATION.sub("", MARKER.sub(" ", text))
+    return DOUBLE_SPACES.sub(" ", text).strip()
+
+
+def with_markers(text: str, markers: Sequence[int]) -> str:
+    """``text`` with its markers removed and ``markers`` placed before its final punctuation."""
+    body = without_markers(text)
+    if markers:
+        tail = SENTENCE_TAIL.search(body).start()
+        body = body[:tail] + " " + "".join(f"[{n}]" for n in markers) + body[tail:]
+    # The whitespace around the sentence separates it from its neighbours: keep it.
+    leading, trailing = text[: len(text) - len(text.lstrip())], text[len(text.rstrip()) :]
+    return leading + body + trailing
+
+
+def unsupported_numbers(answer: str, passages: Sequence[Passage]) -> list[str]:
+    """Numbers of the answer (as written) that no passage holds, compared digit-normalised."""
+    known = set().union(*(number_keys_with_parts(p.text) for p in passages))
+    found = []
+    for written in NUMBER_AS_WRITTEN.findall(MARKER.sub(" ", answer)):
+        if not number_keys(written) <= known and written not in found:
+            found.append(written)
+    return found
+
+
+def verify_answer(
+    answer: str, sent: Sequence[PromptPassage], scorer: EvidenceScorer, language: str
+) -> VerifiedAnswer:
+    """Check every marker of ``answer`` against the passages that were ``sent``: markers
+    pointing at no sent passage are removed; each sentence keeps the cited passages that
+    support it, else is re-pointed to the passage that does, else keeps its markers marked
+    unsupported; a supported sentence without a marker gets one. Markers come out as "[n]"."""
+    by_number = {p.number: p for p in sent}
+    spans = [(p.number, span) for p in sent for span in p.sentences]
+    claims = split_claims(answer, language)
+    scores = scorer.scores(
+        [without_markers(answer[start:end]) for start, end in claims], [s.text for _, s in spans]
+    )
+    pieces, citations, cursor = [], [], 0
+    for (start, end), row in zip(claims, scores, strict=True):
+        best: dict[int, tuple[float, Span]] = {}
+        for (number, span), score in zip(spans, row, strict=True):
+            if number not in best or score > best[number][0]:
+                best[number] = (float(score), span)
+        text = answer[start:end]
+        written = marker_numbers(text)
+        cited = [n for n in dict.fromkeys(written) if n in by_number]
+        supporting = {n for n, (score, _) in best.items() if score >= SUPPORT_THRESHOLD}
+        markers = [n for n in cited if n in supporting]
+        if not markers and supporting:
+            markers = [max(supporting, key=lambda n: best[n][0])]
+        if not markers:
+            markers = cited
+        if markers != written or not well_placed_markers(text):
+            text = with_markers(text, markers)
+        pieces += [answer[cursor:start], text]
+        cursor = end
+        for number in markers:
+            passage, quote = by_number[number].passage, best[number][1]
+            citations.append(
+                Citation(
+                    marker=number,
+                    doc_id=passage.doc_id,
+                    chunk_id=passage.chunk_id,
+                    title=passage.title,
+                    quote=quote.text,
+                    start=quote.start,
+                    end=quote.end,
+                    supported=number in supporting,
+                )
+            )
+    pieces.append(answer[cursor:])
+    text = "".join(pieces).strip()
+    return VerifiedAnswer(
+        text=text,
+        citations=list({(c.marker, c.start, c.end): c for c in citations}.values()),
+        unsupported_numbers=unsupported_numbers(text, [p.passage for p in sent]),
+    )

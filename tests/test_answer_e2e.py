@@ -1,0 +1,47 @@
+"""The real pipeline on the bundled corpus: e5 retrieval, the embedded local model, citation
+checking. One question per script; each answer must cite a passage that supports it, quote
+the document exactly, and come in the asker's language."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.citations import without_markers
+from assistant.service import Assistant
+from ingest.pipeline import ingest_paths
+from ingest.settings import Settings
+
+QUESTIONS = {
+    "vi": "Hà Tĩnh đã tiếp nhận bao nhiêu ý kiến, kiến nghị của nhân dân thông qua các hội nghị "
+    "đối thoại?",
+    "ar": "كم عدد المقترحات والتوصيات التي تلقتها مقاطعة ها تينه من خلال مؤتمرات الحوار؟",
+    "zh": "河静省委关于各级党委和政权负责人与人民直接接触、对话的规定是第几号决定？何时颁布？",
+}
+
+
+@pytest.fixture(scope="module")
+def assistant(tmp_path_factory, model_cache_dir) -> Assistant:
+    """One for the module: ingesting and loading the model take most of the time."""
+    settings = Settings(data_dir=tmp_path_factory.mktemp("index"), model_cache_dir=model_cache_dir)
+    assistant = Assistant(settings)
+    ingest_paths(
+        [settings.corpus_dir], settings, embedder=assistant.embedder, store=assistant.store,
+        detector=assistant.detector, progress=False,
+    )  # fmt: skip
+    return assistant
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("language", QUESTIONS)
+def test_real_model_answers_with_a_supported_citation_in_the_askers_language(assistant, language):
+    answer = assistant.ask(QUESTIONS[language])
+    assert answer.error is None and not answer.refused, answer.answer
+    assert answer.language == language
+    supported = [c for c in answer.citations if c.supported]
+    assert supported, (answer.answer, answer.citations)
+    for citation in supported:
+        assert f"[{citation.marker}]" in answer.answer
+        document = assistant.document(citation.doc_id)
+        assert document.text[citation.start : citation.end] == citation.quote
+    assert assistant.detector.detect(without_markers(answer.answer)) == language, answer.answer
+    assert answer.timings.ttft_s is not None and answer.timings.ttft_s <= answer.timings.total_s
