@@ -87,6 +87,12 @@ def run(
     from evals.runner import ProductPipeline, RunOptionsMismatch, run_eval
 
     assistant = make_assistant()
+    if assistant.store.count() == 0:
+        # Every answer would be a refusal: a meaningless run that looks like a real one.
+        console.print(
+            f"The index in {assistant.settings.data_dir} is empty: run `assistant ingest` first."
+        )
+        raise typer.Exit(1)
     if pipeline is PipelineName.naive:
         from evals.naive import NaivePipeline
 

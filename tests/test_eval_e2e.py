@@ -157,3 +157,21 @@ def test_the_naive_pipeline_runs_beside_the_product_and_compares(eval_cli, serve
     result = eval_cli("compare", str(product), str(naive))
     assert "fact_accuracy" in result.output
     assert "## Flipped questions" in (naive / "compare.md").read_text()
+
+
+def test_an_empty_index_is_refused_before_any_question_runs(server, tmp_path, monkeypatch):
+    settings = Settings(
+        data_dir=tmp_path / "empty",
+        llm=LLMSettings(base_url=server.base_url, model="fake-model"),
+    )
+    monkeypatch.setattr(cli, "make_assistant", lambda: Assistant(settings, embedder=HashEmbedder()))
+    app = typer.Typer()
+    cli.register(app)
+    requests_before = len(server.requests)
+
+    result = CliRunner().invoke(app, ["eval", "--out", str(tmp_path / "run")])
+
+    assert result.exit_code == 1
+    assert "index" in result.output and "assistant ingest" in result.output
+    assert not (tmp_path / "run" / "results.jsonl").exists()
+    assert len(server.requests) == requests_before
