@@ -7,6 +7,7 @@ model fails; failures end as an ErrorEvent, never as an exception.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
@@ -19,6 +20,7 @@ from assistant.citations import (
     Span,
     passage_sentences,
     verify_answer,
+    without_markers,
 )
 from assistant.languages import normalize_language
 from assistant.llm import LLM, LLMError
@@ -46,6 +48,7 @@ CONDENSE_MAX_TOKENS = 64
 # Below this best question-to-sentence evidence (EvidenceScorer, 0..1) the passages are
 # taken to be about something else and the question is refused without asking the model.
 MIN_EVIDENCE = 0.13
+QUESTION_END = re.compile(r"[?？؟]\s*$")
 
 
 class Answerer:
@@ -178,7 +181,7 @@ class Answerer:
                 mark_first_token(answer, started)
                 yield TokenEvent(text=raw[shown:])
                 shown = len(raw)
-        if NO_ANSWER_TOKEN in raw:
+        if NO_ANSWER_TOKEN in raw or not answers_anything(raw):
             yield from self._refuse(answer, started, streamed=shown > 0)
             return
         if raw[shown:].strip():
@@ -200,3 +203,10 @@ class Answerer:
 def mark_first_token(answer: Answer, started: float) -> None:
     if answer.timings.ttft_s is None:
         answer.timings.ttft_s = time.perf_counter() - started
+
+
+def answers_anything(text: str) -> bool:
+    """Whether the model's text is an answer at all: a small model sometimes gives back
+    nothing but markers ("[2]"), or the question itself."""
+    body = without_markers(text)
+    return any(char.isalnum() for char in body) and not QUESTION_END.search(body)

@@ -184,13 +184,16 @@ class EvidenceScorer:
 
     def dense(self, texts: Sequence[str], sentences: Sequence[str]) -> np.ndarray:
         assert self.embedder is not None
-        missing = list(dict.fromkeys(s for s in sentences if s not in self._sentence_vectors))
+        # Passage sentences recur across questions; their vectors are cached. A local copy
+        # keeps a request safe from another thread clearing the cache meanwhile.
+        vectors = {s: self._sentence_vectors.get(s) for s in sentences}
+        missing = [s for s, vector in vectors.items() if vector is None]
         if missing:
+            vectors.update(zip(missing, self.embedder.embed_passages(missing), strict=True))
             if len(self._sentence_vectors) + len(missing) > PASSAGE_VECTOR_CACHE:
                 self._sentence_vectors.clear()
-            vectors = self.embedder.embed_passages(missing)
-            self._sentence_vectors.update(zip(missing, vectors, strict=True))
-        sentence_matrix = np.stack([self._sentence_vectors[s] for s in sentences])
+            self._sentence_vectors.update((s, vectors[s]) for s in missing)
+        sentence_matrix = np.stack([vectors[s] for s in sentences])
         cosine = self.embedder.embed_queries(list(texts)) @ sentence_matrix.T
         return np.clip((cosine - DENSE_FLOOR) / (DENSE_CEIL - DENSE_FLOOR), 0.0, 1.0)
 

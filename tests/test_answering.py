@@ -195,6 +195,19 @@ def test_model_abstention_is_a_refusal_in_the_askers_language(language):
     assert NO_ANSWER_TOKEN not in tokens and tokens == message
 
 
+@pytest.mark.parametrize("reply", ["[2]", "[1] [3]", f"[2] {QUESTION}", f"{QUESTION} [2]"])
+def test_markers_alone_or_the_question_given_back_are_refusals(reply):
+    answer = make_answerer(ScriptedLLM(reply), language="vi").ask(QUESTION)
+    assert answer.refused and answer.citations == []
+    assert answer.answer == Prompts().no_answer("vi")
+
+
+def test_a_bare_number_is_an_answer():
+    answer = make_answerer(ScriptedLLM("18.087 [2]")).ask(QUESTION)
+    assert not answer.refused and answer.answer == "18.087 [2]"
+    assert [(c.marker, c.supported) for c in answer.citations] == [(2, True)]
+
+
 def test_near_miss_question_goes_to_the_model_which_abstains():
     llm = ScriptedLLM(NO_ANSWER_TOKEN)
     answer = make_answerer(llm).ask("How many proposals did Bac Ninh receive in 2019?")

@@ -126,3 +126,25 @@ def test_numbers_compare_digit_normalised():
     passages = make_passages()
     assert unsupported_numbers("18087, 18.087 and 18 087 [2]; on 25 August 2024", passages) == []
     assert unsupported_numbers("It was 2,016 or 3.5 [2].", passages) == ["2,016", "3.5"]
+
+
+def test_passage_sentence_vectors_are_embedded_once():
+    class CountingEmbedder(HashEmbedder):
+        def __init__(self):
+            self.embedded: list[str] = []
+
+        def embed_passages(self, texts):
+            self.embedded += texts
+            return super().embed_passages(texts)
+
+    embedder = CountingEmbedder()
+    scorer = EvidenceScorer(embedder)
+    sentences = [span.text for p in make_passages() for span in passage_sentences(p)]
+    first = scorer.scores(["How many proposals did Ha Tinh receive?"], sentences)
+    second = scorer.scores(["How many proposals did Ha Tinh receive?"], sentences)
+    assert embedder.embedded == sentences
+    assert (
+        first.argmax()
+        == second.argmax()
+        == sentences.index("Ha Tinh received 18.087 proposals through dialogue conferences.")
+    )
