@@ -8,13 +8,14 @@ from collections.abc import Iterable
 
 import typer
 
-from assistant.service import Assistant, History
+from assistant.service import Assistant
 from assistant.types import (
     Answer,
     CitationsEvent,
     DoneEvent,
     ErrorEvent,
     Event,
+    History,
     TokenEvent,
 )
 

@@ -31,6 +31,7 @@ from assistant.types import (
     DoneEvent,
     ErrorEvent,
     Event,
+    History,
     SourcesEvent,
     TokenEvent,
 )
@@ -41,7 +42,6 @@ from ingest.types import Passage
 if TYPE_CHECKING:  # retrieval imports the index backends; answering needs only the type
     from assistant.retrieval import Retriever
 
-History = list[dict]
 
 # A standalone question is one line; a short cap keeps a rambling rewrite from costing seconds.
 CONDENSE_MAX_TOKENS = 64

@@ -10,15 +10,13 @@ from functools import cached_property
 from assistant.answering import Answerer
 from assistant.llm import LLM, make_llm
 from assistant.retrieval import Retriever, make_retriever
-from assistant.types import Answer, Event
+from assistant.types import Answer, Event, History
 from ingest.embedding import make_embedder
 from ingest.interfaces import Embedder, LanguageDetector, VectorStore
 from ingest.language import make_language_detector
 from ingest.settings import Settings
 from ingest.store import make_store
 from ingest.types import Document, Passage
-
-History = list[dict]  # [{"role": "user" | "assistant", "content": str}, ...]
 
 
 class Assistant:

@@ -8,6 +8,8 @@ from typing import Literal
 
 from ingest.types import Passage
 
+History = list[dict]  # [{"role": "user" | "assistant", "content": str}, ...]
+
 
 @dataclass
 class Citation:
