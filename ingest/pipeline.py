@@ -12,17 +12,28 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from itertools import accumulate, pairwise
 from pathlib import Path
 from time import perf_counter
 
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from ingest.chunking import EMBEDDING_TEXT_VERSION, chunk_document, embedding_texts
 from ingest.cleaning import clean_text, derive_title
 from ingest.interfaces import Embedder, LanguageDetector, VectorStore
 from ingest.readers import ReadError, find_files, read_file
 from ingest.settings import Settings
-from ingest.types import Document, ManifestEntry
+from ingest.types import Chunk, Document, ManifestEntry
+
+# Chunks embedded in one call, across documents; bounds the vectors held before storing.
+EMBED_GROUP_CHUNKS = 256
 
 
 @dataclass
@@ -95,17 +106,19 @@ def ingest_paths(
         plan = _plan(scanned, stored, store, prune)
         writes = _report_plan(plan, scanned, stored, report)
         task = bar.add_task("Embedding", total=len(writes))
-        for doc_id in writes:
+        prepared: list[_Prepared] = []
+        for position, doc_id in enumerate(writes, start=1):
             planned = plan[doc_id]
             document = replace(planned.document, doc_id=doc_id, aliases=planned.aliases)
             try:
-                count = _write(document, planned.content_hash, settings, store, embedder, detector)
+                prepared.append(_prepare(document, planned.content_hash, settings, detector))
             except Exception as error:  # one document's failure must not sink the batch
                 report.failed.append((document.source_path or doc_id, f"not indexed: {error}"))
-            else:
-                (report.changed if doc_id in stored else report.new).append(doc_id)
-                report.chunks += count
-            bar.advance(task)
+                bar.advance(task)
+            pending = sum(len(item.chunks) for item in prepared)
+            if prepared and (pending >= EMBED_GROUP_CHUNKS or position == len(writes)):
+                _embed_and_store(prepared, store, embedder, stored, report, bar, task)
+                prepared = []
 
     for doc_id in sorted(stored.keys() - plan.keys()):
         store.delete_document(doc_id)
@@ -221,14 +234,18 @@ def _report_plan(
     return writes
 
 
-def _write(
-    document: Document,
-    digest: str,
-    settings: Settings,
-    store: VectorStore,
-    embedder: Embedder,
-    detector: LanguageDetector,
-) -> int:
+@dataclass
+class _Prepared:
+    """A document chunked and ready to embed."""
+
+    document: Document
+    content_hash: str
+    chunks: list[Chunk]
+
+
+def _prepare(
+    document: Document, digest: str, settings: Settings, detector: LanguageDetector
+) -> _Prepared:
     if document.language == "und":
         document.language = detector.detect(document.text)
     if not document.title:
@@ -239,6 +256,40 @@ def _write(
         settings.index.chunk_overlap_sentences,
         detector,
     )
-    vectors = embedder.embed_passages(embedding_texts(document, chunks))
-    store.replace_document(document, chunks, vectors, digest)
-    return len(chunks)
+    return _Prepared(document, digest, chunks)
+
+
+def _embed_and_store(
+    prepared: list[_Prepared],
+    store: VectorStore,
+    embedder: Embedder,
+    stored: dict[str, ManifestEntry],
+    report: IngestReport,
+    bar: Progress,
+    task: TaskID,
+) -> None:
+    """Embed several documents' chunks in one call (fuller, length-sorted batches: short
+    documents alone make small ones), then store each document on its own, so a crash
+    still leaves whole documents. Should the joint call fail, each document is embedded
+    alone, so only the one at fault is lost."""
+    texts = [embedding_texts(item.document, item.chunks) for item in prepared]
+    try:
+        vectors = embedder.embed_passages([text for group in texts for text in group])
+        offsets = list(accumulate((len(group) for group in texts), initial=0))
+        vectors_by_document = [vectors[a:b] for a, b in pairwise(offsets)]
+    except Exception:
+        vectors_by_document = [None] * len(prepared)
+    for item, document_texts, document_vectors in zip(
+        prepared, texts, vectors_by_document, strict=True
+    ):
+        document = item.document
+        try:
+            if document_vectors is None:
+                document_vectors = embedder.embed_passages(document_texts)
+            store.replace_document(document, item.chunks, document_vectors, item.content_hash)
+        except Exception as error:  # one document's failure must not sink the batch
+            report.failed.append((document.source_path or document.doc_id, f"not indexed: {error}"))
+        else:
+            (report.changed if document.doc_id in stored else report.new).append(document.doc_id)
+            report.chunks += len(item.chunks)
+        bar.advance(task)

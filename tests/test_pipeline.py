@@ -251,6 +251,25 @@ def test_a_failing_document_does_not_sink_the_batch(tmp_path: Path, corpus: Path
     assert index.store.document_ids() == set(report.new)
 
 
+def test_documents_are_embedded_together_and_stored_one_by_one(
+    tmp_path: Path, corpus: Path, detector
+):
+    calls: list[int] = []
+
+    class CountingEmbedder(HashEmbedder):
+        def embed_passages(self, texts):
+            calls.append(len(texts))
+            return super().embed_passages(texts)
+
+    index = Index(tmp_path / "state", detector)
+    index.embedder = CountingEmbedder()
+    report = index.ingest(corpus)
+    # The bundled corpus has fewer chunks than one embedding group: one call for them all.
+    assert calls == [report.chunks]
+    assert index.store.document_ids() == set(CORPUS_NAMES)
+    assert len(index.store.all_chunks()) == report.chunks
+
+
 # A separate process ingests and SIGKILLs itself when the store is about to write the
 # n-th document record, i.e. after that document's chunks have landed.
 CRASHING_INGEST = textwrap.dedent(
