@@ -182,7 +182,21 @@ class EvidenceScorer:
                 result[row] = [len(keys & found) / len(keys) for found in sentence_keys]
         return result
 
+    def relatedness(self, texts: Sequence[str], sentences: Sequence[str]) -> np.ndarray:
+        """(texts × sentences) raw cosine of the embeddings, unclipped, which ranks
+        sentences for a question better than the clipped evidence score (the lexical part
+        of that rewards sentences echoing the question's wording in its own language);
+        the lexical similarity when there is no embedder."""
+        if self.embedder is None or not texts or not sentences:
+            return self.lexical(texts, sentences)
+        return self._cosine(texts, sentences)
+
     def dense(self, texts: Sequence[str], sentences: Sequence[str]) -> np.ndarray:
+        return np.clip(
+            (self._cosine(texts, sentences) - DENSE_FLOOR) / (DENSE_CEIL - DENSE_FLOOR), 0.0, 1.0
+        )
+
+    def _cosine(self, texts: Sequence[str], sentences: Sequence[str]) -> np.ndarray:
         assert self.embedder is not None
         # Passage sentences recur across questions; their vectors are cached. A local copy
         # keeps a request safe from another thread clearing the cache meanwhile.
@@ -194,8 +208,7 @@ class EvidenceScorer:
                 self._sentence_vectors.clear()
             self._sentence_vectors.update((s, vectors[s]) for s in missing)
         sentence_matrix = np.stack([vectors[s] for s in sentences])
-        cosine = self.embedder.embed_queries(list(texts)) @ sentence_matrix.T
-        return np.clip((cosine - DENSE_FLOOR) / (DENSE_CEIL - DENSE_FLOOR), 0.0, 1.0)
+        return self.embedder.embed_queries(list(texts)) @ sentence_matrix.T
 
 
 def marker_numbers(text: str) -> list[int]:

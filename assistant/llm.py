@@ -35,14 +35,17 @@ REPEATED_UNIT = re.compile(rf"(.{{1,16}}?)\1{{{JUNK_MIN_REPEATS - 1},}}", re.DOT
 class LLMError(Exception):
     """A failure the user should read about; ``kind`` lets callers choose what to show."""
 
-    def __init__(self, kind: ErrorKind, message: str):
+    def __init__(self, kind: ErrorKind, message: str, *, empty: bool = False):
         super().__init__(message)
         self.kind = kind
         self.message = message
+        self.empty = empty  # the model returned no text at all
 
 
 class LLM(Protocol):
     model: str
+    # Whether a final assistant message in ``messages`` is continued rather than answered.
+    continues_answer: bool
 
     def stream_chat(
         self, messages: list[dict], *, max_tokens: int | None = None, stop: list[str] | None = None
@@ -113,9 +116,11 @@ class OpenAICompatibleLLM:
         timeout: float = 120.0,
         retries: int = 2,
         backoff_s: float = 0.5,
+        continues_answer: bool = False,
     ):
         self.base_url = base_url.rstrip("/")
         self.model = model
+        self.continues_answer = continues_answer
         self.temperature = temperature
         self.max_tokens = max_tokens
         self.timeout = timeout
@@ -144,13 +149,15 @@ class OpenAICompatibleLLM:
                 if yielded or attempt == self.retries:
                     raise transient.error from transient.__cause__
                 time.sleep(self.backoff_s * 2**attempt)
-        reason = bad_output_reason("".join(parts))
+        text = "".join(parts)
+        reason = bad_output_reason(text)
         if reason:
             raise LLMError(
                 "bad_output",
                 f"The language model {self.model} at {self.base_url} returned unusable output "
                 f"({reason}). Retry the question; if it keeps happening, check that the model "
                 "is an instruction-tuned chat model.",
+                empty=not text.strip(),
             )
 
     def complete_chat(
@@ -269,6 +276,8 @@ class EmbeddedLLM:
         self.settings = settings
         self.server = server
         self.model = settings.llm.model
+        # llama.cpp's server continues a final assistant message.
+        self.continues_answer = settings.llm.continues_answer is not False
         self._client: OpenAICompatibleLLM | None = None
 
     @property
@@ -311,6 +320,7 @@ def llm_at(base_url: str, settings: Settings) -> OpenAICompatibleLLM:
         max_tokens=llm.max_tokens,
         timeout=llm.timeout,
         retries=llm.retries,
+        continues_answer=bool(llm.continues_answer),
     )
 
 

@@ -64,9 +64,18 @@ class Prompts:
             raise PromptError("No no_answer/en.txt prompt template")
         return path.read_text(encoding="utf-8").strip()
 
+    def answer_start(self, language: str) -> str:
+        """How an answer in ``language`` begins ("According to the passages,"), or "" when
+        no template exists for it. The model continues it: a small model then stays in the
+        language and writes a sentence rather than a bare "13 [1]"."""
+        path = self._find(f"answer_start/{normalize_language(language)}.txt")
+        return path.read_text(encoding="utf-8").strip() if path else ""
+
     def answer_messages(
-        self, question: str, passages: Sequence[PromptPassage], language: str
+        self, question: str, passages: Sequence[PromptPassage], language: str, start: str = ""
     ) -> list[dict]:
+        """The answer prompt; ``start``, when given, is the beginning of the model's own
+        reply, for an endpoint that continues it."""
         user = self._fill(
             self.answer,
             "answer.txt",
@@ -75,7 +84,10 @@ class Prompts:
             language=language_name(language),
             no_answer=NO_ANSWER_TOKEN,
         )
-        return [{"role": "system", "content": self.system}, {"role": "user", "content": user}]
+        messages = [{"role": "system", "content": self.system}, {"role": "user", "content": user}]
+        if start:
+            messages.append({"role": "assistant", "content": start})
+        return messages
 
     def condense_messages(self, question: str, history: Sequence[dict]) -> list[dict]:
         user = self._fill(

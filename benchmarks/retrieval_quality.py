@@ -16,6 +16,7 @@ import numpy as np
 from assistant.retrieval import Retriever
 from evals.gold import GoldItem
 from evals.metrics import dedupe, recall_at, reciprocal_rank
+from evals.runner import search_query
 
 PASSAGES = 10  # passages retrieved per question; documents are read off them in rank order
 DEEP = 100  # passages searched for one known answering passage
@@ -43,10 +44,9 @@ def scored_items(items: Sequence[GoldItem]) -> list[GoldItem]:
 
 
 def retrieval_query(item: GoldItem, with_history: bool) -> str:
-    """The question, after the previous user turn for a follow-up ("And in Bac Ninh?"), as
-    a condensed question would carry it; the product condenses with the LLM instead."""
-    earlier = [turn["content"] for turn in item.history if turn.get("role") == "user"]
-    return " ".join([*earlier[-1:], item.question]) if with_history else item.question
+    """The question as the evaluation searches it (a follow-up after the previous user turn),
+    or the bare question."""
+    return search_query(item) if with_history else item.question
 
 
 def document_ranking(retriever: Retriever, query: str) -> list[str]:

@@ -106,15 +106,29 @@ class LLMSettings(Section):
     retries: int = Field(2, ge=0, description="Retries of transient errors, with backoff.")
     context_tokens: int = Field(4096, description="Context size of the embedded server.")
     threads: int | None = Field(None, description="Embedded server threads; None = all cores.")
+    continues_answer: bool | None = Field(
+        None,
+        description="Whether the endpoint continues a final assistant message (llama.cpp "
+        "does; OpenAI does not), so answers can be started in the asker's language "
+        "(prompts/answer_start). None = yes for the embedded model, no for an endpoint.",
+    )
 
 
 class AnswerSettings(Section):
-    k: int = Field(3, ge=1, description="Passages sent to the LLM.")
+    k: int = Field(5, ge=1, description="Passages retrieved; their best sentences are sent.")
     passage_max_sentences: int = Field(
-        2, ge=1, description="Each passage is trimmed to its most relevant sentences."
+        3, ge=1, description="Each passage is trimmed to its most relevant sentences."
     )
     max_sentences: int = Field(
         5, ge=1, description="Sentences sent in all: the most relevant of all the passages'."
+    )
+    min_evidence: float = Field(
+        0.30,
+        ge=0.0,
+        le=1.0,
+        description="Below this best question-to-sentence evidence (0..1) the passages are "
+        "taken to be about something else: refused without asking the model. Chosen on the "
+        "gold set's dev half.",
     )
     prompts_dir: Path | None = Field(
         None, description="Directory overriding the bundled prompt templates."

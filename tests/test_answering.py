@@ -54,9 +54,10 @@ class ScriptedLLM:
 
     model = "scripted"
 
-    def __init__(self, *replies: str | Callable[[list[dict]], str]):
+    def __init__(self, *replies: str | Callable[[list[dict]], str], continues_answer: bool = False):
         self.replies = list(replies)
         self.calls: list[dict] = []
+        self.continues_answer = continues_answer
 
     def _reply(self, messages: list[dict], max_tokens: int | None) -> str:
         self.calls.append({"messages": messages, "max_tokens": max_tokens})
@@ -64,7 +65,10 @@ class ScriptedLLM:
         return reply(messages) if callable(reply) else reply
 
     def stream_chat(self, messages, *, max_tokens=None, stop=None) -> Iterator[str]:
-        yield from re.findall(r"\s*\S+", self._reply(messages, max_tokens))
+        reply = self._reply(messages, max_tokens)
+        if not reply.strip():  # as OpenAICompatibleLLM does
+            raise LLMError("bad_output", "The model returned an empty answer.", empty=True)
+        yield from re.findall(r"\s*\S+", reply)
 
     def complete_chat(self, messages, *, max_tokens=None, stop=None) -> str:
         return self._reply(messages, max_tokens)
@@ -73,9 +77,14 @@ class ScriptedLLM:
         return True
 
 
+# Without an embedder the evidence is lexical alone, which scores lower than the product's
+# lexical-or-embedding evidence that the default threshold was chosen for.
+LEXICAL_SETTINGS = Settings(answer={"min_evidence": 0.13})
+
+
 def make_answerer(llm, language="en", settings=None, passages=None) -> Answerer:
     return Answerer(
-        settings or Settings(),
+        settings or LEXICAL_SETTINGS,
         retriever=ListRetriever(make_passages() if passages is None else passages),
         llm=llm,
         detector=FixedDetector(language),
@@ -121,7 +130,8 @@ def test_ask_returns_the_public_json_shape():
 
 def test_prompt_names_the_answer_language_and_numbers_the_passages():
     llm = ScriptedLLM(GOOD_REPLY)
-    make_answerer(llm, language="vi").ask(QUESTION)
+    settings = Settings(answer={"min_evidence": 0.13, "passage_max_sentences": 1})
+    make_answerer(llm, language="vi", settings=settings).ask(QUESTION)
     prompt = user_prompt(llm)
     assert "Vietnamese" in prompt.splitlines()[-1]  # the question's material comes last
     assert [int(n) for n in re.findall(r"^\[(\d+)\]", prompt, re.MULTILINE)] == [1, 2, 3]
@@ -200,6 +210,37 @@ def test_markers_alone_or_the_question_given_back_are_refusals(reply):
     answer = make_answerer(ScriptedLLM(reply), language="vi").ask(QUESTION)
     assert answer.refused and answer.citations == []
     assert answer.answer == Prompts().no_answer("vi")
+
+
+def test_an_endpoint_that_continues_answers_gets_the_answer_started_in_the_language():
+    llm = ScriptedLLM(" 18.087 Vorschläge gingen ein [2].", continues_answer=True)
+    events = list(make_answerer(llm, language="de").stream(QUESTION))
+    start = Prompts().answer_start("de")
+    assert start and llm.calls[0]["messages"][-1] == {"role": "assistant", "content": start}
+    result = events[-1].result
+    assert result.answer == f"{start} 18.087 Vorschläge gingen ein [2]."
+    assert "".join(e.text for e in events if isinstance(e, TokenEvent)) == result.answer
+    assert [(c.marker, c.supported) for c in result.citations] == [(2, True)]
+
+
+@pytest.mark.parametrize("reply", [NO_ANSWER_TOKEN, " [2]", ""])
+def test_a_started_answer_the_model_abstains_from_or_leaves_empty_is_a_refusal(reply):
+    llm = ScriptedLLM(reply, continues_answer=True)
+    events = list(make_answerer(llm, language="vi").stream(QUESTION))
+    assert events[-1].result.refused
+    assert events[-1].result.answer == Prompts().no_answer("vi")
+
+
+def test_no_answer_start_for_a_language_without_a_template_nor_for_other_endpoints():
+    assert Prompts().answer_start("sv") == ""  # Swedish: no bundled template
+    llm = ScriptedLLM(GOOD_REPLY)
+    make_answerer(llm).ask(QUESTION)
+    assert llm.calls[0]["messages"][-1]["role"] == "user"
+
+
+def test_bundled_answer_starts_cover_the_languages_with_a_no_answer_message():
+    starts = {path.name for path in (BUNDLED_PROMPTS / "answer_start").glob("*.txt")}
+    assert starts == {path.name for path in (BUNDLED_PROMPTS / "no_answer").glob("*.txt")}
 
 
 def test_a_bare_number_is_an_answer():

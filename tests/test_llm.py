@@ -187,13 +187,22 @@ def test_make_llm_uses_configured_endpoint(server):
     llm = make_llm(settings)
     assert isinstance(llm, OpenAICompatibleLLM)
     assert (llm.base_url, llm.model, llm.retries) == (server.base_url, "remote", 4)
+    assert llm.continues_answer is False  # OpenAI's API would answer a prefill, not continue it
     assert llm.complete_chat(QUESTION) == "Paris is the capital of France [1]."
+
+
+def test_continuing_answers_is_a_setting_for_endpoints_and_the_embedded_model(tmp_path):
+    endpoint = {"base_url": "http://localhost:9/v1", "continues_answer": True}
+    assert make_llm(Settings(data_dir=tmp_path, llm=endpoint)).continues_answer is True
+    embedded = {"continues_answer": False}
+    assert make_llm(Settings(data_dir=tmp_path, llm=embedded)).continues_answer is False
 
 
 def test_make_llm_without_endpoint_does_not_load_the_model(tmp_path):
     llm = make_llm(Settings(data_dir=tmp_path))
     assert isinstance(llm, EmbeddedLLM)
     assert llm.model == "qwen2.5-coder-1.5b-instruct"
+    assert llm.continues_answer is True  # llama.cpp's server continues a prefill
     assert llm.health() is False
     assert not llm.server.running
 
