@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from assistant.retrieval import Retriever
-from evals.gold import GoldItem
+from evals.gold import SPLITS, GoldItem, split_of
 from evals.metrics import dedupe, recall_at, reciprocal_rank
 from evals.runner import search_query
 
@@ -26,16 +26,6 @@ CROSS_LINGUAL_EXAMPLE = (
     "002_9dbad9a477df04d3",
     "18087",
 )
-
-
-SPLITS = {
-    "dev": "questions with an odd numeric id; parameters are chosen on these",
-    "held_out": "questions with an even numeric id; never used to choose anything",
-}
-
-
-def split_of(item: GoldItem) -> str:
-    return "dev" if int(item.id.lstrip("q")) % 2 else "held_out"
 
 
 def scored_items(items: Sequence[GoldItem]) -> list[GoldItem]:

@@ -40,14 +40,13 @@ from assistant.retrieval import (
 from benchmarks.embedding_speed import measure_embedding_speed
 from benchmarks.retrieval_quality import (
     CROSS_LINGUAL_EXAMPLE,
-    SPLITS,
     passage_rank,
     quality,
     retrieval_query,
     scored_items,
 )
 from benchmarks.synthetic import fill_store
-from evals.gold import load_gold
+from evals.gold import SPLITS, load_gold
 from ingest.chunking import embedding_texts
 from ingest.embedding import make_embedder
 from ingest.interfaces import Embedder, LanguageDetector, VectorStore

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import typer
 from rich.console import Console
 
-from evals.gold import GoldError, load_gold
+from evals.gold import SPLITS, GoldError, load_gold, split_of
 
 if TYPE_CHECKING:
     from assistant.service import Assistant
@@ -24,6 +24,9 @@ eval_app = typer.Typer(
     invoke_without_command=True,
     no_args_is_help=False,
 )
+
+
+Split = StrEnum("Split", {name: name for name in SPLITS})
 
 
 class PipelineName(StrEnum):
@@ -51,6 +54,9 @@ def run(
     ),
     limit: int | None = typer.Option(None, min=1, help="Only the first N questions."),
     lang: str | None = typer.Option(None, help="Only questions in this language (ISO 639-1)."),
+    split: Split | None = typer.Option(
+        None, help="Only one half of the gold set: dev (odd ids, for tuning) or held_out."
+    ),
     retrieval_only: bool = typer.Option(
         False, "--retrieval-only", help="Only search: retrieval figures."
     ),
@@ -80,7 +86,11 @@ def run(
             console.print(problem, style="red", markup=False, highlight=False, soft_wrap=True)
         console.print(f"{len(error.problems)} problem(s) in {gold}; nothing was run.")
         raise typer.Exit(1) from None
-    items = [item for item in items if lang is None or item.language == lang][:limit]
+    items = [
+        item
+        for item in items
+        if (lang is None or item.language == lang) and (split is None or split_of(item) == split)
+    ][:limit]
 
     # Imported only when evaluating: they pull in matplotlib and the openai client.
     from evals.judge import Judge

@@ -8,6 +8,7 @@ computed over a silently shortened set.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -114,3 +115,18 @@ def _is_history(value: object) -> bool:
         and isinstance(turn["content"], str)
         for turn in value
     )
+
+
+# The gold set is split once, by question id, so a parameter chosen on numbers can be
+# checked on questions that played no part in choosing it.
+TRAILING_NUMBER = re.compile(r"\d+$")
+SPLITS = {
+    "dev": "questions with an odd numeric id; parameters are chosen on these",
+    "held_out": "questions with an even numeric id; never used to choose anything",
+}
+
+
+def split_of(item: GoldItem) -> str:
+    """By the number ending the id ("q07" -> dev); an id without one is held out."""
+    number = TRAILING_NUMBER.search(item.id)
+    return "dev" if number and int(number[0]) % 2 else "held_out"

@@ -123,6 +123,12 @@ def test_retrieval_only_never_calls_the_llm(eval_cli, server, tmp_path):
     assert json.loads((out / "metrics.json").read_text())["overall"]["recall@10"] == 1.0
 
 
+def test_split_runs_one_half_of_the_gold_set(eval_cli, tmp_path):
+    out = tmp_path / "dev"
+    eval_cli("--gold", str(GOLD), "--out", str(out), "--retrieval-only", "--split", "dev")
+    assert sorted(read_results(out)) == ["e1", "e3"]  # odd ids: the half parameters are tuned on
+
+
 def test_a_judge_endpoint_grades_the_answers(eval_cli, tmp_path):
     out = tmp_path / "judged"
     with FakeOpenAIServer(reply='{"correct": true, "supporting": [1]}') as judge:
