@@ -111,7 +111,7 @@ class OpenAICompatibleLLM:
         base_url: str,
         model: str,
         api_key: str = "not-needed",
-        temperature: float = 0.1,
+        temperature: float = 0.0,
         max_tokens: int = 200,
         timeout: float = 120.0,
         retries: int = 2,

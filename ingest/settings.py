@@ -54,7 +54,13 @@ class EmbeddingSettings(Section):
         description="onnx-int8: ONNX Runtime, per-channel int8 (fastest); onnx: ONNX Runtime fp32; "
         "torch: sentence-transformers on PyTorch fp32 (exact).",
     )
-    batch_size: int = Field(16, ge=1)
+    batch_size: int | None = Field(
+        None,
+        ge=1,
+        description="Texts per inference call; None = 1 for the ONNX backends (no padding, "
+        "fastest here, and int8 quantizes each text on its own, so a vector does not depend "
+        "on what it was batched with), 32 for torch.",
+    )
     threads: int | None = Field(None, description="CPU threads for inference; None = all cores.")
     query_prefix: str = "query: "
     passage_prefix: str = "passage: "
@@ -100,7 +106,9 @@ class LLMSettings(Section):
     )
     model: str = "qwen2.5-coder-1.5b-instruct"
     api_key: SecretStr = SecretStr("not-needed")
-    temperature: float = 0.1
+    temperature: float = Field(
+        0.0, description="Sampling temperature; 0 = greedy, the same answer every time."
+    )
     max_tokens: int = Field(200, ge=1)
     timeout: float = Field(120.0, description="Seconds per request.")
     retries: int = Field(2, ge=0, description="Retries of transient errors, with backoff.")

@@ -131,6 +131,15 @@ def test_int8_vectors_are_normalised_float32_and_prefixed(int8_embedder, engine)
     assert int8_embedder.embed_queries([]).shape == (0, 384)
 
 
+@pytest.mark.slow
+def test_int8_vector_of_a_text_does_not_depend_on_its_batch(int8_embedder, corpus_chunks):
+    # Dynamic int8 scales activations per call: batched with other texts, a chunk's vector
+    # moved enough to drop the Arabic passage out of the top 10.
+    together = int8_embedder.embed_passages(corpus_chunks)
+    alone = np.stack([int8_embedder.embed_passages([text])[0] for text in corpus_chunks])
+    assert (together * alone).sum(axis=1).min() >= 0.99999
+
+
 def test_torch_applies_configured_prefixes(torch_embedder, engine):
     text = ["Ha Tinh received 1,234 proposals."]
     assert (torch_embedder.embed_queries(text) @ engine.query(text).T).item() >= 0.999

@@ -170,7 +170,8 @@ def test_markup_in_articles_and_answers_is_shown_as_text_never_run(page, server_
     passage = page.locator(".na-passage-card", has_text="Lantern festival poster")
     expect(passage).to_contain_text('<img src=x onerror="window.__pwned = 2">')
     card = open_citation(page, answer.locator(".na-cite"))
-    expect(card.locator("mark.na-cited")).to_contain_text("5,000 visitors")
+    # The claim shares the payload's words and numbers with the poster sentence: cited there.
+    expect(card.locator("mark.na-cited")).to_contain_text("<script>window.__pwned = 1</script>")
     arabic = page.locator(".na-passage-card .na-passage", has_text="ها تينه")
     assert arabic.evaluate("element => getComputedStyle(element).direction") == "rtl"
     assert page.evaluate("window.__pwned") is None
