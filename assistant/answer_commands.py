@@ -25,7 +25,9 @@ CHAT_COMMANDS = "/clear forgets the conversation, /exit leaves."
 LanguageOption = typer.Option(
     None, "--lang", help="Answer in this language (ISO 639-1 code) instead of the question's."
 )
-KOption = typer.Option(None, "--k", min=1, help="Passages to send to the model.")
+KOption = typer.Option(
+    None, "--k", min=1, help="Passages to retrieve; their most relevant sentences are sent."
+)
 
 
 def shorten(text: str, limit: int = QUOTE_CHARS) -> str:

@@ -152,8 +152,9 @@ class Answerer:
         spans = [(n, span) for n, p in enumerate(passages, 1) for span in passage_sentences(p)]
         texts = [span.text for _, span in spans]
         ranks = np.array([n for n, _ in spans])
+        relatedness = self.scorer.relatedness([question], texts)
         relevance = (
-            self.scorer.relatedness([question], texts)[0]
+            relatedness[0]
             - PASSAGE_RANK_PENALTY * (ranks - 1)
             + NUMBER_BONUS * np.array([bool(DIGIT.search(text)) for text in texts])
         )
@@ -171,7 +172,7 @@ class Answerer:
         ]
         # A number the passages lack does not make them off-topic ("... in 2019?"): the model
         # judges that, so the evidence is the similarity alone.
-        evidence = self.scorer.similarity([question], texts)
+        evidence = self.scorer.similarity([question], texts, cosine=relatedness)
         return selected, float(evidence.max(initial=0.0))
 
     def _answer(self, query: str, answer: Answer, started: float) -> Iterator[Event]:

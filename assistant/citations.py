@@ -131,13 +131,18 @@ class EvidenceScorer:
         """(texts × sentences) evidence: similarity weighed by the numbers found."""
         return self.weigh_numbers(self.similarity(texts, sentences), texts, sentences)
 
-    def similarity(self, texts: Sequence[str], sentences: Sequence[str]) -> np.ndarray:
-        """(texts × sentences), the better of lexical and embedding similarity."""
+    def similarity(
+        self, texts: Sequence[str], sentences: Sequence[str], cosine: np.ndarray | None = None
+    ) -> np.ndarray:
+        """(texts × sentences), the better of lexical and embedding similarity; ``cosine``:
+        the texts' raw embedding cosines to the sentences (``relatedness``) when at hand."""
         if not texts or not sentences:
             return np.zeros((len(texts), len(sentences)))
         similarity = self.lexical(texts, sentences)
         if self.embedder is not None:
-            similarity = np.maximum(similarity, self.dense(texts, sentences))
+            cosine = self._cosine(texts, sentences) if cosine is None else cosine
+            dense = np.clip((cosine - DENSE_FLOOR) / (DENSE_CEIL - DENSE_FLOOR), 0.0, 1.0)
+            similarity = np.maximum(similarity, dense)
         return similarity
 
     @classmethod
@@ -190,11 +195,6 @@ class EvidenceScorer:
         if self.embedder is None or not texts or not sentences:
             return self.lexical(texts, sentences)
         return self._cosine(texts, sentences)
-
-    def dense(self, texts: Sequence[str], sentences: Sequence[str]) -> np.ndarray:
-        return np.clip(
-            (self._cosine(texts, sentences) - DENSE_FLOOR) / (DENSE_CEIL - DENSE_FLOOR), 0.0, 1.0
-        )
 
     def _cosine(self, texts: Sequence[str], sentences: Sequence[str]) -> np.ndarray:
         assert self.embedder is not None

@@ -268,8 +268,8 @@ def _embed_and_store(
     bar: Progress,
     task: TaskID,
 ) -> None:
-    """Embed several documents' chunks in one call (fuller, length-sorted batches: short
-    documents alone make small ones), then store each document on its own, so a crash
+    """Embed several documents' chunks in one call (for a backend that batches texts,
+    short documents alone make small batches), then store each document on its own, so a crash
     still leaves whole documents. Should the joint call fail, each document is embedded
     alone, so only the one at fault is lost."""
     texts = [embedding_texts(item.document, item.chunks) for item in prepared]
