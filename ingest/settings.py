@@ -51,8 +51,9 @@ class EmbeddingSettings(Section):
     )
     backend: Literal["onnx-int8", "onnx", "torch"] = Field(
         "onnx-int8",
-        description="onnx-int8: ONNX Runtime, per-channel int8 (fastest); onnx: ONNX Runtime fp32; "
-        "torch: sentence-transformers on PyTorch fp32 (exact).",
+        description="onnx-int8: ONNX Runtime, per-channel unsigned int8 (fastest; the same "
+        "vectors on every CPU); onnx: ONNX Runtime fp32; torch: sentence-transformers on "
+        "PyTorch fp32 (exact).",
     )
     batch_size: int | None = Field(
         None,
