@@ -8,6 +8,7 @@ from collections.abc import Iterable
 
 import typer
 
+from assistant.questions import InvalidQuestion
 from assistant.service import Assistant
 from assistant.types import (
     Answer,
@@ -55,7 +56,13 @@ def print_stream(events: Iterable[Event]) -> Answer:
 
 
 def print_sources(answer: Answer) -> None:
-    if answer.citations:
+    if answer.citations and not answer.verified:
+        typer.echo("\nClosest evidence (not verified as an answer):")
+        for citation in answer.citations:
+            title = f" — {citation.title}" if citation.title else ""
+            typer.echo(f"[{citation.marker}] {citation.doc_id}{title}")
+            typer.echo(f"    “{shorten(citation.quote)}”")
+    elif answer.citations:
         typer.echo("\nSources:")
         for citation in answer.citations:
             flag = "" if citation.supported else " (not supported by this passage)"
@@ -81,11 +88,15 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Answer a question from the ingested news, with checked citations."""
         assistant = Assistant()
-        if as_json:
-            answer = assistant.ask(question, language=lang, k=k)
-            typer.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
-        else:
-            answer = print_stream(assistant.stream(question, language=lang, k=k))
+        try:
+            if as_json:
+                answer = assistant.ask(question, language=lang, k=k)
+                typer.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+            else:
+                answer = print_stream(assistant.stream(question, language=lang, k=k))
+        except InvalidQuestion as error:
+            typer.echo(f"Error: {error}", err=True)
+            raise typer.Exit(2) from error
         if answer.error:
             raise typer.Exit(1)
 
@@ -109,7 +120,13 @@ def register(app: typer.Typer) -> None:
                 continue
             if not question:
                 continue
-            answer = print_stream(assistant.stream(question, history=history, language=lang, k=k))
+            try:
+                answer = print_stream(
+                    assistant.stream(question, history=history, language=lang, k=k)
+                )
+            except InvalidQuestion as error:
+                typer.echo(f"Error: {error}", err=True)
+                continue
             if not answer.error:
                 history += [
                     {"role": "user", "content": question},

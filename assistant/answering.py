@@ -1,59 +1,60 @@
-"""Answering a question: condense a follow-up, retrieve, send the model only the passages'
-most relevant sentences, stream its answer, then check the answer's citations.
+"""Answering a question: condense a follow-up, retrieve, send the model the most relevant
+sentences of the best document (``assistant.evidence``), then check the whole answer
+(``assistant.verification``) before any of it is shown.
 
 The stream always starts with the sources, so a user sees what was found even when the
-model fails; failures end as an ErrorEvent, never as an exception.
+model fails; failures end as an ErrorEvent, never as an exception. The answer's text comes
+only once it is checked: a verified answer, a refusal, or a "not verified" reply quoting
+the closest evidence. What is shown is what stays.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-import numpy as np
-
-from assistant.citations import (
-    EvidenceScorer,
-    PromptPassage,
-    Span,
-    passage_sentences,
-    verify_answer,
-    without_markers,
-)
+from assistant.bm25 import fold
+from assistant.citations import EvidenceScorer, without_markers
+from assistant.evidence import Evidence, EvidencePlanner, RecordLookup
 from assistant.languages import normalize_language
+from assistant.leakage import leaked_words, replace_words
 from assistant.llm import LLM, LLMError
 from assistant.prompts import NO_ANSWER_TOKEN, Prompts
+from assistant.questions import check_question
 from assistant.types import (
     Answer,
+    Citation,
     CitationsEvent,
     DoneEvent,
     ErrorEvent,
     Event,
     History,
+    ProgressEvent,
     SourcesEvent,
     TokenEvent,
 )
+from assistant.verification import AnswerChecker, DocumentLookup, NameIndex
 from ingest.interfaces import Embedder, LanguageDetector
 from ingest.settings import Settings
-from ingest.types import Passage
 
 if TYPE_CHECKING:  # retrieval imports the index backends; answering needs only the type
     from assistant.retrieval import Retriever
 
 
+logger = logging.getLogger(__name__)
+
 # A standalone question is one line; a short cap keeps a rambling rewrite from costing seconds.
 CONDENSE_MAX_TOKENS = 64
 QUESTION_END = re.compile(r"[?？؟]\s*$")
-# Sentence ranking for the prompt (cosine units), chosen on the gold set's dev half (odd ids)
-# by how often the sentences sent hold the answer: a sentence of a lower-ranked passage
-# needs to be this much more similar per rank (the retriever's fused ranking knows more
-# than one sentence's embedding), and a sentence with a figure gets this bonus (news
-# questions ask for figures, and e5 does not see them).
-PASSAGE_RANK_PENALTY = 0.01
-NUMBER_BONUS = 0.02
-DIGIT = re.compile(r"\d")
+# Sentences quoted in a "not verified" reply: the closest evidence, not a reading list.
+CLOSEST_EVIDENCE = 2
+# A translated term is a few words.
+TRANSLATION_TOKENS = 12
+# List numbering, bullets and quotes a model puts around a translation.
+TRANSLATION_LINE_NOISE = re.compile(r"^\s*(?:\d+[.)]|[-*•])\s*|[\"'“”„«»]")
 
 
 class Answerer:
@@ -65,13 +66,22 @@ class Answerer:
         llm: LLM,
         detector: LanguageDetector,
         embedder: Embedder | None = None,
+        records: RecordLookup = lambda doc_id: None,
+        documents: DocumentLookup = lambda doc_id: None,
+        names: NameIndex = dict,
     ):
+        """``records`` and ``documents`` look articles up by id, ``names`` gives every
+        article's name keys (``Assistant`` passes the index's): without them, passages are
+        headed by their titles alone and the check cannot tell that an answer's article is
+        about another place than the question."""
         self.settings = settings
         self.retriever = retriever
         self.llm = llm
         self.detector = detector
         self.prompts = Prompts(settings.answer.prompts_dir)
         self.scorer = EvidenceScorer(embedder)
+        self.planner = EvidencePlanner(settings.answer, self.scorer, records)
+        self.checker = AnswerChecker(self.scorer, documents, names)
 
     def ask(
         self,
@@ -90,8 +100,10 @@ class Answerer:
         language: str | None = None,
         k: int | None = None,
     ) -> Iterator[Event]:
-        """SourcesEvent, TokenEvents, CitationsEvent, DoneEvent; an ErrorEvent after the
-        sources (and any tokens) when the model fails."""
+        """SourcesEvent, ProgressEvents, TokenEvents, CitationsEvent, DoneEvent; an
+        ErrorEvent after the sources when the model fails. Raises InvalidQuestion, before
+        any event, for a question that is not text (``assistant.questions``)."""
+        question = check_question(question, self.settings.server.max_question_chars)
         started = time.perf_counter()
         language = normalize_language(language or self.detect_language(question, history))
         answer = Answer(
@@ -121,6 +133,7 @@ class Answerer:
             citations=answer.citations,
             refused=answer.refused,
             unsupported_numbers=answer.unsupported_numbers,
+            verified=answer.verified,
         )
         yield DoneEvent(result=answer)
 
@@ -139,72 +152,113 @@ class Answerer:
             self.prompts.condense_messages(question, history), max_tokens=CONDENSE_MAX_TOKENS
         )
         lines = [line.strip().strip("\"'“”«»") for line in reply.strip().splitlines()]
-        return next((line for line in lines if line), question)
-
-    def select_sentences(
-        self, question: str, passages: Sequence[Passage]
-    ) -> tuple[list[PromptPassage], float]:
-        """The ``max_sentences`` sentences of all passages most relevant to the question,
-        at most ``passage_max_sentences`` from one passage, grouped by passage in document
-        order (a passage with none is not sent); and the best similarity found (0..1), the
-        retrieval evidence that the passages bear on the question at all."""
-        config = self.settings.answer
-        spans = [(n, span) for n, p in enumerate(passages, 1) for span in passage_sentences(p)]
-        texts = [span.text for _, span in spans]
-        ranks = np.array([n for n, _ in spans])
-        relatedness = self.scorer.relatedness([question], texts)
-        relevance = (
-            relatedness[0]
-            - PASSAGE_RANK_PENALTY * (ranks - 1)
-            + NUMBER_BONUS * np.array([bool(DIGIT.search(text)) for text in texts])
-        )
-        chosen: dict[int, list[Span]] = {}
-        # Stable sort: among equally relevant sentences the earlier, usually the lead, wins.
-        for index in np.argsort(-relevance, kind="stable"):
-            number, span = spans[index]
-            if len(chosen.get(number, [])) < config.passage_max_sentences:
-                chosen.setdefault(number, []).append(span)
-            if sum(map(len, chosen.values())) == config.max_sentences:
-                break
-        selected = [
-            PromptPassage(n, passages[n - 1], sorted(chosen[n], key=lambda span: span.start))
-            for n in sorted(chosen)
-        ]
-        # A number the passages lack does not make them off-topic ("... in 2019?"): the model
-        # judges that, so the evidence is the similarity alone.
-        evidence = self.scorer.similarity([question], texts, cosine=relatedness)
-        return selected, float(evidence.max(initial=0.0))
+        standalone = next((line for line in lines if line), question)
+        logger.info("Follow-up %r asked as %r", question, standalone)
+        return standalone
 
     def _answer(self, query: str, answer: Answer, started: float) -> Iterator[Event]:
-        sent, evidence = self.select_sentences(query, answer.passages)
-        if evidence < self.settings.answer.min_evidence:
-            yield from self._refuse(answer, started, streamed=False)
+        evidence = self.planner.plan(query, answer.passages)
+        if evidence.strength < self.settings.answer.min_evidence:
+            yield from self._refuse(answer, started)
             return
+        yield ProgressEvent("writing", passages=len(evidence.passages))
         start = self.prompts.answer_start(answer.language) if self.llm.continues_answer else ""
-        messages = self.prompts.answer_messages(query, sent, answer.language, start)
-        generated, shown = "", 0
+        raw = self._generate(query, evidence, answer.language, start)
+        continuation = raw.removeprefix(start)
+        if start and continuation.strip() and not answers_anything(continuation):
+            # A started answer continued with the question itself or bare markers (seen in
+            # Vietnamese): asked again without the start, the model usually answers.
+            logger.info("No answer in %r; asking again without its start", raw)
+            raw = continuation = self._generate(query, evidence, answer.language, "")
+        if (
+            not continuation.strip()  # a started answer left as it was: an abstention
+            or NO_ANSWER_TOKEN in raw
+            or self.prompts.is_refusal(raw, answer.language)
+        ):
+            logger.info("Refused by the model: %r", raw)
+            yield from self._refuse(answer, started)
+            return
+        yield ProgressEvent("checking", passages=len(evidence.passages))
+        if answers_anything(raw):
+            verdict = self.checker.check(query, raw, evidence, answer.language)
+            answer.problems = verdict.problems
+        else:
+            verdict, answer.problems = None, ["the model gave no answer, only the question"]
+        if answer.problems:
+            logger.info("Not verified (%s): %s", "; ".join(answer.problems), raw)
+        if verdict is not None and verdict.verified:
+            answer.verified = True
+            answer.answer = self._in_one_language(verdict.checked.text, query, evidence, answer)
+            answer.citations = verdict.checked.citations
+        else:
+            self._not_verified(answer, evidence)
+        mark_first_token(answer, started)
+        yield TokenEvent(text=answer.answer)
+
+    def _in_one_language(self, text: str, query: str, evidence: Evidence, answer: Answer) -> str:
+        """``text`` with the source-language words the model copied (``assistant.leakage``)
+        translated by the model, term by term; a term it cannot translate is quoted, so it
+        reads as the source's word rather than the answer's."""
+        leaks = leaked_words(text, query, evidence.passages, answer.language, self.detector)
+        if not leaks:
+            return text
+        translations = {}
+        for source in dict.fromkeys(language for _, language in leaks):
+            terms = [word for word, language in leaks if language == source]
+            translations |= self._translate(terms, source, answer.language)
+        untranslated = {word: f"“{word}”" for word, _ in leaks if word not in translations}
+        logger.info("Source-language words %s translated as %s", leaks, translations)
+        return replace_words(text, translations | untranslated)
+
+    def _translate(self, terms: list[str], source: str, language: str) -> dict[str, str]:
+        """The model's translations of ``terms``, each kept only if it is one line, not the
+        term itself, and no other source-language term."""
+        messages = self.prompts.translation_messages(terms, source, language)
+        try:
+            reply = self.llm.complete_chat(messages, max_tokens=TRANSLATION_TOKENS * len(terms))
+        except LLMError:
+            return {}
+        lines = [TRANSLATION_LINE_NOISE.sub("", line).strip() for line in reply.splitlines()]
+        lines = [line for line in lines if line]
+        if len(lines) != len(terms):
+            return {}
+        return {
+            term: line
+            for term, line in zip(terms, lines, strict=True)
+            if fold(line) != fold(term) and fold(term) not in fold(line)
+        }
+
+    def _not_verified(self, answer: Answer, evidence: Evidence) -> None:
+        """The reply for an answer that failed its check: says so in the asker's language
+        and quotes the evidence sentences closest to the question, as citations that claim
+        nothing (``supported`` false)."""
+        quotes = evidence.closest(CLOSEST_EVIDENCE)
+        answer.citations = [
+            Citation(
+                marker=marker,
+                doc_id=passage.doc_id,
+                chunk_id=passage.chunk_id,
+                title=passage.title,
+                quote=span.text,
+                start=span.start,
+                end=span.end,
+                supported=False,
+            )
+            for marker, (passage, span) in enumerate(quotes, 1)
+        ]
+        markers = " ".join(f"[{marker}]" for marker in range(1, len(quotes) + 1))
+        answer.answer = f"{self.prompts.not_verified(answer.language)} {markers}".strip()
+
+    def _generate(self, query: str, evidence: Evidence, language: str, start: str) -> str:
+        """The model's whole answer (``start`` and its continuation); generation stops at an
+        abstention."""
+        messages = self.prompts.answer_messages(query, evidence, language, start)
+        generated = ""
         for delta in self._stream_answer(messages, started_answer=bool(start)):
             generated += delta
-            head = generated.lstrip()
-            if head.startswith(NO_ANSWER_TOKEN):
-                break  # an abstention: stop generating, nothing of it is shown
-            # Text that could still become the no-answer token is held back.
-            if shown or not NO_ANSWER_TOKEN.startswith(head):
-                mark_first_token(answer, started)
-                text = start + generated
-                yield TokenEvent(text=text[shown:])
-                shown = len(text)
-        raw = start + generated
-        if NO_ANSWER_TOKEN in generated or not answers_anything(generated):
-            yield from self._refuse(answer, started, streamed=shown > 0)
-            return
-        if raw[shown:].strip():
-            mark_first_token(answer, started)
-            yield TokenEvent(text=raw[shown:])
-        verified = verify_answer(raw, sent, self.scorer, answer.language)
-        answer.answer = verified.text
-        answer.citations = verified.citations
-        answer.unsupported_numbers = verified.unsupported_numbers
+            if generated.lstrip().startswith(NO_ANSWER_TOKEN):
+                break
+        return start + generated
 
     def _stream_answer(self, messages: list[dict], *, started_answer: bool) -> Iterator[str]:
         """The model's deltas. A model given the start of its answer that adds nothing to
@@ -215,12 +269,11 @@ class Answerer:
             if not (started_answer and error.kind == "bad_output" and error.empty):
                 raise
 
-    def _refuse(self, answer: Answer, started: float, *, streamed: bool) -> Iterator[Event]:
+    def _refuse(self, answer: Answer, started: float) -> Iterator[Event]:
         answer.refused = True
         answer.answer = self.prompts.no_answer(answer.language)
-        if not streamed:
-            mark_first_token(answer, started)
-            yield TokenEvent(text=answer.answer)
+        mark_first_token(answer, started)
+        yield TokenEvent(text=answer.answer)
 
 
 def mark_first_token(answer: Answer, started: float) -> None:

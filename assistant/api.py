@@ -35,6 +35,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from swagger_ui_bundle import swagger_ui_path
 
+from assistant.questions import InvalidQuestion, check_question
 from assistant.types import (
     Answer,
     CitationsEvent,
@@ -283,6 +284,7 @@ async def chat_completion_events(events: Iterator[Event]) -> AsyncIterator[dict]
                     answer=event.answer,
                     citations=[asdict(c) for c in event.citations],
                     refused=event.refused,
+                    verified=event.verified,
                     unsupported_numbers=event.unsupported_numbers,
                 )
     yield sse("[DONE]")
@@ -304,6 +306,7 @@ def chat_completion(answer: Answer) -> dict:
         "sources": [p.to_dict() for p in answer.passages],
         "citations": [asdict(c) for c in answer.citations],
         "refused": answer.refused,
+        "verified": answer.verified,
         "unsupported_numbers": answer.unsupported_numbers,
     }
 
@@ -356,14 +359,11 @@ def create_app(assistant: Assistant, settings: Settings) -> FastAPI:
         if not secrets.compare_digest(given.encode(), server.api_key.get_secret_value().encode()):
             raise ApiError(401, "authentication_error", "Send a valid API key in X-API-Key.")
 
-    def check_question(question: str) -> None:
-        if len(question) > server.max_question_chars:
-            raise ApiError(
-                422,
-                "invalid_request_error",
-                f"The question is {len(question)} characters long; "
-                f"the limit is {server.max_question_chars}.",
-            )
+    def valid_question(question: str, field: str) -> str:
+        try:
+            return check_question(question, server.max_question_chars, field)
+        except InvalidQuestion as error:
+            raise ApiError(422, "invalid_request_error", str(error)) from error
 
     api = APIRouter(dependencies=[Depends(require_api_key)])
 
@@ -377,31 +377,32 @@ def create_app(assistant: Assistant, settings: Settings) -> FastAPI:
         """The same JSON as `assistant ask --json`. With `stream: true`, Server-Sent Events
         instead, in this order: `sources`, `token`…, `citations`, `done` (whose `result` is
         that JSON); `error` replaces the tokens when the language model fails."""
-        check_question(body.question)
+        question = valid_question(body.question, "question")
         history = [message.model_dump() for message in body.history]
         options = {"history": history, "language": body.language, "k": body.k}
         if body.stream:
-            return EventSourceResponse(ask_events(assistant.stream(body.question, **options)))
-        answer = await run_in_threadpool(assistant.ask, body.question, **options)
+            return EventSourceResponse(ask_events(assistant.stream(question, **options)))
+        answer = await run_in_threadpool(assistant.ask, question, **options)
         return JSONResponse(answer.to_dict())
 
     @api.post("/v1/chat/completions", summary="OpenAI-compatible chat completions")
     async def chat_completions(body: ChatCompletionRequest):
         """The last message is the question, earlier user/assistant messages the history.
-        Extra response fields: `sources`, `citations`, `refused`, `unsupported_numbers`."""
+        Extra response fields: `sources`, `citations`, `refused`, `verified`,
+        `unsupported_numbers`."""
         *earlier, last = body.messages
-        if last.role != "user" or not last.text.strip():
+        if last.role != "user":
             raise ApiError(422, "invalid_request_error", "The last message must be a question.")
-        check_question(last.text)
+        question = valid_question(last.text, f"messages.{len(earlier)}.content")
         history = [
             {"role": m.role, "content": m.text}
             for m in earlier
             if m.role in ("user", "assistant") and m.text
         ]
         if body.stream:
-            events = assistant.stream(last.text, history=history)
+            events = assistant.stream(question, history=history)
             return EventSourceResponse(chat_completion_events(events))
-        answer = await run_in_threadpool(assistant.ask, last.text, history=history)
+        answer = await run_in_threadpool(assistant.ask, question, history=history)
         if answer.error:
             raise ApiError(503, "service_unavailable", answer.error)
         return chat_completion(answer)

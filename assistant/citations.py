@@ -13,7 +13,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -21,6 +21,7 @@ from assistant.bm25 import tokenize
 from assistant.types import Citation
 from ingest.chunking import split_sentences
 from ingest.interfaces import Embedder
+from ingest.names import CASED_SCRIPTS, name_spans, span_keys
 from ingest.types import Passage
 
 # Cosine similarities of multilingual-e5 crowd into a narrow band: unrelated sentences of
@@ -29,6 +30,8 @@ DENSE_FLOOR = 0.75
 DENSE_CEIL = 0.90
 # An answer sentence is supported by a passage sentence scoring at least this (0..1).
 SUPPORT_THRESHOLD = 0.5
+# Below this, a number may stand for a word of the source ("drei", "fünf").
+SPELLED_OUT_BELOW = 13
 # What similarity still counts when none of a text's numbers is in the sentence: a sentence
 # about the right thing with the wrong number does not support a claim.
 NUMBERLESS_WEIGHT = 0.25
@@ -69,10 +72,20 @@ class PromptPassage:
 
 
 @dataclass
+class Claim:
+    """One sentence of a checked answer: its text without markers and the citations its
+    markers point to (after repair)."""
+
+    text: str
+    citations: list[Citation]
+
+
+@dataclass
 class VerifiedAnswer:
     text: str
     citations: list[Citation]
     unsupported_numbers: list[str]
+    claims: list[Claim] = field(default_factory=list)
 
 
 def passage_sentences(passage: Passage) -> list[Span]:
@@ -263,20 +276,64 @@ def unsupported_numbers(answer: str, passages: Sequence[Passage]) -> list[str]:
     return found
 
 
+def significant(number: str) -> bool:
+    """Whether a number must be found as digits: below ``SPELLED_OUT_BELOW`` a source may
+    write it as a word ("drei", "fünf")."""
+    try:
+        return float(number) >= SPELLED_OUT_BELOW
+    except ValueError:  # a date or a code ("3.6.2013")
+        return True
+
+
+def anchors(text: str, question: str = "") -> set[str]:
+    """What a claim states that its source must write, beyond the question: its figures
+    (``significant`` ones) and its names of several capitalised words, each as its folded
+    words (matched within a script) and its key (matched across scripts, ``ingest.names``)."""
+    figures = {n for n in number_keys(text) - number_keys(question) if significant(n)}
+    asked = name_anchors(question)
+    return {f"#{n}" for n in figures} | {
+        anchor
+        for span in name_spans(text)
+        if span.script in CASED_SCRIPTS and " " in span.text
+        for anchor in name_anchors(span.text, whole=True)
+    } - asked
+
+
+def name_anchors(text: str, *, whole: bool = False) -> set[str]:
+    """The names of ``text`` (or ``text`` itself, ``whole``) as folded words and as keys."""
+    spans = [text] if whole else [span.text for span in name_spans(text)]
+    found = {f"={' '.join(tokenize(span))}" for span in spans}
+    return found | {f"@{key}" for span in spans for key in span_keys(span)}
+
+
+def anchors_in(text: str) -> set[str]:
+    """Every figure and name ``text`` writes, in the form of ``anchors``."""
+    return {f"#{n}" for n in number_keys_with_parts(text)} | name_anchors(text)
+
+
 def verify_answer(
-    answer: str, sent: Sequence[PromptPassage], scorer: EvidenceScorer, language: str
+    answer: str,
+    sent: Sequence[PromptPassage],
+    scorer: EvidenceScorer,
+    language: str,
+    question: str = "",
 ) -> VerifiedAnswer:
     """Check every marker of ``answer`` against the passages that were ``sent``: markers
     pointing at no sent passage are removed; each sentence keeps the cited passages that
     support it, else is re-pointed to the passage that does, else keeps its markers marked
-    unsupported; a supported sentence without a marker gets one. Markers come out as "[n]"."""
+    unsupported; a supported sentence without a marker gets one. Markers come out as "[n]".
+
+    A sentence's figures and names (``anchors``) are the surest evidence across languages:
+    a passage writing them supports it, and a sentence citing a passage that writes none of
+    them is re-pointed to the one writing the most (small models cite the wrong number)."""
     by_number = {p.number: p for p in sent}
+    written_by = {p.number: anchors_in(" ".join(span.text for span in p.sentences)) for p in sent}
     spans = [(p.number, span) for p in sent for span in p.sentences]
     claims = split_claims(answer, language)
     scores = scorer.scores(
         [without_markers(answer[start:end]) for start, end in claims], [s.text for _, s in spans]
     )
-    pieces, citations, cursor = [], [], 0
+    pieces, citations, checked, cursor = [], [], [], 0
     for (start, end), row in zip(claims, scores, strict=True):
         best: dict[int, tuple[float, Span]] = {}
         for (number, span), score in zip(spans, row, strict=True):
@@ -286,7 +343,18 @@ def verify_answer(
         written = marker_numbers(text)
         cited = [n for n in dict.fromkeys(written) if n in by_number]
         supporting = {n for n, (score, _) in best.items() if score >= SUPPORT_THRESHOLD}
+        claimed = anchors(without_markers(text), question)
+        figures = {anchor for anchor in claimed if anchor.startswith("#")}
+        holding = {n: len(claimed & found) for n, found in written_by.items()}
+        # A passage writing one of the sentence's figures (a comparison takes each from its
+        # own passage), or, for a sentence without figures, one of its names.
+        supporting |= {n for n, found in written_by.items() if found & (figures or claimed)}
         markers = [n for n in cited if n in supporting]
+        covered = sum(len(claimed & written_by[n]) for n in markers)
+        if claimed and max(holding.values(), default=0) > covered:
+            # The cited passages write fewer of the sentence's figures and names than
+            # another one: the model gave the wrong number.
+            markers = [max(holding, key=lambda n: (holding[n], best[n][0]))]
         if not markers and supporting:
             markers = [max(supporting, key=lambda n: best[n][0])]
         if not markers:
@@ -295,9 +363,10 @@ def verify_answer(
             text = with_markers(text, markers)
         pieces += [answer[cursor:start], text]
         cursor = end
+        claim = Claim(without_markers(text), [])
         for number in markers:
             passage, quote = by_number[number].passage, best[number][1]
-            citations.append(
+            claim.citations.append(
                 Citation(
                     marker=number,
                     doc_id=passage.doc_id,
@@ -309,10 +378,13 @@ def verify_answer(
                     supported=number in supporting,
                 )
             )
+        citations += claim.citations
+        checked.append(claim)
     pieces.append(answer[cursor:])
     text = "".join(pieces).strip()
     return VerifiedAnswer(
         text=text,
         citations=list({(c.marker, c.start, c.end): c for c in citations}.values()),
         unsupported_numbers=unsupported_numbers(text, [p.passage for p in sent]),
+        claims=checked,
     )

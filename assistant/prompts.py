@@ -12,7 +12,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from assistant.citations import PromptPassage, without_markers
+from assistant.bm25 import fold
+from assistant.citations import without_markers
+from assistant.evidence import Evidence
 from assistant.languages import DEFAULT_LANGUAGE, language_name, normalize_language
 from ingest.settings import BUNDLED_PROMPTS
 
@@ -34,6 +36,7 @@ class Prompts:
         self.system = self._read("system.txt").strip()
         self.answer = self._read("answer.txt").strip()
         self.condense = self._read("condense.txt").strip()
+        self.translate_terms = self._read("translate_terms.txt").strip()
 
     def _find(self, name: str) -> Path | None:
         return next((d / name for d in self.directories if (d / name).is_file()), None)
@@ -56,13 +59,37 @@ class Prompts:
                 "Write literal braces as {{ and }}."
             ) from error
 
+    def _localized(self, folder: str, language: str) -> str:
+        """``folder/<language>.txt``, or the English one when there is none."""
+        path = self._find(f"{folder}/{normalize_language(language)}.txt")
+        path = path or self._find(f"{folder}/{DEFAULT_LANGUAGE}.txt")
+        if path is None:
+            raise PromptError(f"No {folder}/{DEFAULT_LANGUAGE}.txt prompt template")
+        return path.read_text(encoding="utf-8").strip()
+
     def no_answer(self, language: str) -> str:
         """The no-answer message in ``language``, or in English when there is none."""
-        path = self._find(f"no_answer/{normalize_language(language)}.txt")
-        path = path or self._find(f"no_answer/{DEFAULT_LANGUAGE}.txt")
-        if path is None:
-            raise PromptError("No no_answer/en.txt prompt template")
-        return path.read_text(encoding="utf-8").strip()
+        return self._localized("no_answer", language)
+
+    def not_verified(self, language: str) -> str:
+        """What a "not verified" reply says before quoting the closest evidence."""
+        return self._localized("not_verified", language)
+
+    def refusal_cues(self, language: str) -> list[str]:
+        """Folded phrases with which a model says the passages hold no answer: the asker's
+        language's and English ones (small models fall back to English)."""
+        cues = []
+        for code in dict.fromkeys((normalize_language(language), DEFAULT_LANGUAGE)):
+            path = self._find(f"refusal_cues/{code}.txt")
+            lines = path.read_text(encoding="utf-8").splitlines() if path else []
+            cues += [fold(line.strip()) for line in lines if line.strip() and line[0] != "#"]
+        return cues
+
+    def is_refusal(self, answer: str, language: str) -> bool:
+        """Whether the model phrased a refusal itself ("Den Texten zufolge gibt es keine
+        Informationen über ..."), in the asker's language or English."""
+        folded = fold(without_markers(answer))
+        return any(cue in folded for cue in self.refusal_cues(language))
 
     def answer_start(self, language: str) -> str:
         """How an answer in ``language`` begins ("According to the passages,"), or "" when
@@ -72,14 +99,14 @@ class Prompts:
         return path.read_text(encoding="utf-8").strip() if path else ""
 
     def answer_messages(
-        self, question: str, passages: Sequence[PromptPassage], language: str, start: str = ""
+        self, question: str, evidence: Evidence, language: str, start: str = ""
     ) -> list[dict]:
         """The answer prompt; ``start``, when given, is the beginning of the model's own
         reply, for an endpoint that continues it."""
         user = self._fill(
             self.answer,
             "answer.txt",
-            passages=format_passages(passages),
+            passages=format_passages(evidence),
             question=question.strip(),
             language=language_name(language),
             no_answer=NO_ANSWER_TOKEN,
@@ -88,6 +115,19 @@ class Prompts:
         if start:
             messages.append({"role": "assistant", "content": start})
         return messages
+
+    def translation_messages(
+        self, terms: Sequence[str], source_language: str, language: str
+    ) -> list[dict]:
+        """A prompt asking for ``terms`` in ``language``, one per line."""
+        user = self._fill(
+            self.translate_terms,
+            "translate_terms.txt",
+            terms="\n".join(terms),
+            source_language=language_name(source_language),
+            language=language_name(language),
+        )
+        return [{"role": "system", "content": self.system}, {"role": "user", "content": user}]
 
     def condense_messages(self, question: str, history: Sequence[dict]) -> list[dict]:
         user = self._fill(
@@ -99,12 +139,20 @@ class Prompts:
         return [{"role": "system", "content": self.system}, {"role": "user", "content": user}]
 
 
-def format_passages(passages: Sequence[PromptPassage]) -> str:
-    """Each passage as "[n] sentence sentence". No titles: they cost tokens, and the
-    sentences chosen are the ones that answer."""
-    return "\n\n".join(
-        f"[{p.number}] " + " ".join(span.text.strip() for span in p.sentences) for p in passages
-    )
+def format_passages(evidence: Evidence) -> str:
+    """Each document's header line, then its passages as "[n] sentence sentence"; a
+    sentence keeps the article it belongs to, so one province's figure is not read as
+    another's."""
+    lines, current = [], None
+    for passage in evidence.passages:
+        doc = passage.passage.doc_id
+        if doc != current:
+            if lines:
+                lines.append("")
+            lines.append(f"Article: {evidence.headers.get(doc, '')}".rstrip())
+            current = doc
+        lines.append(f"[{passage.number}] " + " ".join(s.text.strip() for s in passage.sentences))
+    return "\n".join(lines)
 
 
 def format_history(history: Sequence[dict]) -> str:

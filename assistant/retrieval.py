@@ -15,6 +15,10 @@ The hybrid fuses four ranked lists:
   ``retrieval.names_numbers_weight``; 1.0 like every list, untuned). They are what a question
   shares with a passage in another language ("Ha Tinh", "2024"), while the rest of the query
   only matches its own language.
+* names across scripts: the best dense chunk of each document that writes a name of the
+  query in another script ("Хатинь" in a Russian question, "ها تينه" in an Arabic article),
+  matched on the phonetic keys of ``ingest.names`` kept in each document's record; the
+  documents sharing the most names first (setting ``retrieval.names_across_scripts_weight``).
 
 With the setting ``retrieval.language_mean_share`` above 0 (off by default: see there), the
 dense candidates are re-scored before fusion with part of the language bias removed:
@@ -48,6 +52,7 @@ import numpy as np
 
 from assistant.bm25 import BM25Index
 from ingest.interfaces import Embedder, VectorStore
+from ingest.names import cross_script_matches, keyed_names
 from ingest.settings import RetrievalSettings, Settings
 from ingest.types import Chunk, Passage
 
@@ -70,9 +75,17 @@ class Retriever(Protocol):
     ) -> list[Passage]: ...
 
 
-def make_retriever(settings: Settings, *, embedder: Embedder, store: VectorStore) -> Retriever:
+def make_retriever(
+    settings: Settings,
+    *,
+    embedder: Embedder,
+    store: VectorStore,
+    lexical: LexicalIndex | None = None,
+) -> Retriever:
+    """The retriever ``retrieval.mode`` names; ``lexical``, the store's snapshot, may be
+    shared with other readers of it (the answer check reads its documents' names)."""
     config = settings.retrieval
-    lexical = LexicalIndex(store, settings.index_dir / "bm25")
+    lexical = lexical or LexicalIndex(store, settings.index_dir / "bm25")
     if config.mode == "dense":
         return DenseRetriever(embedder, store, lexical)
     if config.mode == "bm25":
@@ -104,6 +117,14 @@ def best_per_language(ranked: Ranked) -> Ranked:
     return best
 
 
+def best_of_documents(ranked: Ranked, doc_ids: Sequence[str]) -> Ranked:
+    """The first (best) chunk in ``ranked`` of each of ``doc_ids``, in ``doc_ids``' order."""
+    best: dict[str, tuple[Chunk, float]] = {}
+    for chunk, score in ranked:
+        best.setdefault(chunk.doc_id, (chunk, score))
+    return [best[doc] for doc in doc_ids if doc in best]
+
+
 def names_and_numbers(query: str) -> str:
     """The words of ``query`` that start with a capital letter or a digit."""
     return " ".join(word for word in query.split() if word[:1].isupper() or word[:1].isdigit())
@@ -131,6 +152,7 @@ class Snapshot:
     bm25: BM25Index | None  # None for an empty store
     aliases: dict[str, str]  # alias -> primary doc_id
     means: LanguageMeans | None  # None for an empty store
+    name_keys: dict[str, dict[str, set[str]]]  # doc_id -> its record's name keys
 
     def __post_init__(self) -> None:
         languages = np.array([chunk.language for chunk in self.chunks])
@@ -159,6 +181,17 @@ class Snapshot:
         scores = (cosines - share * (means @ query)) / norms
         order = np.argsort(-scores, kind="stable")
         return [(ranked[i][0], float(scores[i])) for i in order]
+
+    def documents_naming(self, query: str) -> list[str]:
+        """Documents writing a name of ``query`` in another script, most shared names first
+        (ties: the order of ``name_keys``)."""
+        asked = keyed_names(query)
+        if not asked:
+            return []
+        shared = {
+            doc: len(cross_script_matches(asked, keys)) for doc, keys in self.name_keys.items()
+        }
+        return sorted((doc for doc, count in shared.items() if count), key=lambda d: -shared[d])
 
     def primary_ids(self, doc_ids: Sequence[str]) -> list[str]:
         return sorted({self.aliases.get(doc_id, doc_id) for doc_id in doc_ids})
@@ -237,19 +270,20 @@ class LexicalIndex:
 
     def _load_or_build(self, key: str, aliases: dict[str, str]) -> Snapshot:
         chunks = self.store.all_chunks()
+        name_keys = {doc: record.keys() for doc, record in self.store.records().items()}
         if not chunks:
-            return Snapshot(key, [], None, aliases, None)
+            return Snapshot(key, [], None, aliases, None, name_keys)
         directory = self.cache_dir / key
         row_ids = [chunk.chunk_id for chunk in chunks]
         rows_file = directory / "rows.json"
         cached = rows_file.is_file() and (directory / MEANS_FILE).is_file()
         if cached and json.loads(rows_file.read_text()) == row_ids:
             means = LanguageMeans.load(directory / MEANS_FILE)
-            return Snapshot(key, chunks, BM25Index.load(directory), aliases, means)
+            return Snapshot(key, chunks, BM25Index.load(directory), aliases, means, name_keys)
         index = BM25Index.build([chunk.text for chunk in chunks])
         means = LanguageMeans.of(chunks, self.store.embeddings(row_ids))
         self._save(directory, index, means, row_ids)
-        return Snapshot(key, chunks, index, aliases, means)
+        return Snapshot(key, chunks, index, aliases, means, name_keys)
 
     def _save(
         self, directory: Path, index: BM25Index, means: LanguageMeans, row_ids: list[str]
@@ -355,6 +389,10 @@ class HybridRetriever:
         if terms:
             lists.append(self.bm25.ranked(terms, n, language, doc_ids))
             weights.append(self.config.names_numbers_weight)
+        if self.config.names_across_scripts_weight:
+            naming = self.lexical.current().documents_naming(query)
+            lists.append(best_of_documents(pool, naming))
+            weights.append(self.config.names_across_scripts_weight)
         chunks = {chunk.chunk_id: chunk for ranked in lists for chunk, _ in ranked}
         fused = rrf_fuse(
             [[chunk.chunk_id for chunk, _ in ranked] for ranked in lists], weights,

@@ -9,14 +9,14 @@ from functools import cached_property
 
 from assistant.answering import Answerer
 from assistant.llm import LLM, make_llm
-from assistant.retrieval import Retriever, make_retriever
+from assistant.retrieval import LexicalIndex, Retriever, make_retriever
 from assistant.types import Answer, Event, History
 from ingest.embedding import make_embedder
 from ingest.interfaces import Embedder, LanguageDetector, VectorStore
 from ingest.language import make_language_detector
 from ingest.settings import Settings
 from ingest.store import make_store
-from ingest.types import Document, Passage
+from ingest.types import Document, DocumentRecord, Passage
 
 
 class Assistant:
@@ -57,8 +57,19 @@ class Assistant:
         return make_language_detector(self.settings)
 
     @cached_property
+    def lexical(self) -> LexicalIndex:
+        """The store's chunks, BM25 index and document names, kept fresh."""
+        return LexicalIndex(self.store, self.settings.index_dir / "bm25")
+
+    @cached_property
     def retriever(self) -> Retriever:
-        return make_retriever(self.settings, embedder=self.embedder, store=self.store)
+        return make_retriever(
+            self.settings, embedder=self.embedder, store=self.store, lexical=self.lexical
+        )
+
+    def document_names(self) -> dict[str, dict[str, set[str]]]:
+        """Every indexed document's name keys (``ingest.names``) by doc_id."""
+        return self.lexical.current().name_keys
 
     @cached_property
     def answerer(self) -> Answerer:
@@ -67,6 +78,9 @@ class Assistant:
             retriever=self.retriever,
             llm=self.llm,
             detector=self.detector,
+            records=self.record,
+            documents=self.document,
+            names=self.document_names,
             embedder=self.embedder,  # sentence-level evidence for trimming and citation checks
         )
 
@@ -100,7 +114,13 @@ class Assistant:
         return self.answerer.ask(question, history=history, language=language, k=k)
 
     def document(self, doc_id: str) -> Document | None:
+        """A cleaned article by its id (or one of its aliases), None when not indexed."""
         return self.store.get_document(doc_id)
+
+    def record(self, doc_id: str) -> DocumentRecord | None:
+        """What ingest recorded about an article (``ingest.records``)."""
+        document = self.store.get_document(doc_id)
+        return document.record if document else None
 
     def health(self) -> dict:
         return {

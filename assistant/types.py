@@ -32,6 +32,11 @@ class Timings:
 
 @dataclass
 class Answer:
+    """An answer is one of three things. ``verified``: its every sentence was checked
+    against the sentence it cites. ``refused``: the articles hold nothing on the question.
+    Neither: a "not verified" reply, which says so in the asker's language and cites the
+    closest evidence (citations with ``supported`` false) instead of giving an answer."""
+
     question: str
     language: str
     answer: str
@@ -41,19 +46,31 @@ class Answer:
     model: str = ""
     timings: Timings = field(default_factory=Timings)
     unsupported_numbers: list[str] = field(default_factory=list)
+    verified: bool = False
+    problems: list[str] = field(default_factory=list)  # why the model's answer was not verified
     error: str | None = None  # set when the LLM failed; passages are still returned
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
-# Events of ``stream()``, in this order: one SourcesEvent, TokenEvents, one CitationsEvent
-# (the verified final answer), then DoneEvent. An ErrorEvent may replace the tokens.
+# Events of ``stream()``, in this order: one SourcesEvent, ProgressEvents, TokenEvents, one
+# CitationsEvent (the final answer), then DoneEvent. An ErrorEvent may replace the tokens.
+# Tokens come only once the answer is checked: what is shown is what stays.
 @dataclass
 class SourcesEvent:
     passages: list[Passage]
     language: str
     type: Literal["sources"] = "sources"
+
+
+@dataclass
+class ProgressEvent:
+    """What the answerer is doing while nothing can be shown yet."""
+
+    stage: Literal["reading", "writing", "checking"]
+    passages: int = 0  # passages the model reads
+    type: Literal["progress"] = "progress"
 
 
 @dataclass
@@ -75,6 +92,7 @@ class CitationsEvent:
     citations: list[Citation]
     refused: bool
     unsupported_numbers: list[str]
+    verified: bool = False
     type: Literal["citations"] = "citations"
 
 
@@ -84,4 +102,4 @@ class DoneEvent:
     type: Literal["done"] = "done"
 
 
-Event = SourcesEvent | TokenEvent | ErrorEvent | CitationsEvent | DoneEvent
+Event = SourcesEvent | ProgressEvent | TokenEvent | ErrorEvent | CitationsEvent | DoneEvent

@@ -17,12 +17,14 @@ import gradio as gr
 from fastapi import FastAPI
 from starlette.requests import Request
 
+from assistant.questions import InvalidQuestion, check_question
 from assistant.types import (
     Citation,
     CitationsEvent,
     DoneEvent,
     ErrorEvent,
     Event,
+    ProgressEvent,
     SourcesEvent,
     TokenEvent,
 )
@@ -52,7 +54,7 @@ ERROR_LABELS = {
 }
 UNAVAILABLE_LABEL = "The language model is unavailable"
 
-Status = Literal["searching", "answering", "done", "refused", "error", "stopped"]
+Status = Literal["searching", "answering", "done", "not_verified", "refused", "error", "stopped"]
 
 
 @dataclass
@@ -64,9 +66,10 @@ class Turn:
     answer: str = ""
     passages: list[Passage] = field(default_factory=list)
     citations: list[Citation] = field(default_factory=list)
-    unsupported_numbers: list[str] = field(default_factory=list)
     error_kind: str = ""
     error: str = ""
+    stage: str = ""  # what the answerer is doing (ProgressEvent)
+    reading: int = 0  # passages the model reads
 
 
 def apply_event(turn: Turn, event: Event) -> None:
@@ -74,6 +77,8 @@ def apply_event(turn: Turn, event: Event) -> None:
         case SourcesEvent(passages=passages):
             turn.passages = passages
             turn.status = "answering"
+        case ProgressEvent(stage=stage, passages=passages):
+            turn.stage, turn.reading = stage, passages
         case TokenEvent(text=text):
             turn.answer += text
         case ErrorEvent(message=message, kind=kind):
@@ -81,9 +86,11 @@ def apply_event(turn: Turn, event: Event) -> None:
         case CitationsEvent():
             turn.answer = event.answer
             turn.citations = event.citations
-            turn.unsupported_numbers = event.unsupported_numbers
             if turn.status != "error":
-                turn.status = "refused" if event.refused else "done"
+                if event.refused:
+                    turn.status = "refused"
+                else:
+                    turn.status = "done" if event.verified else "not_verified"
         case DoneEvent(result=result) if result.error and turn.status != "error":
             turn.status, turn.error = "error", result.error
 
@@ -92,7 +99,7 @@ def history_of(turns: list[Turn]) -> list[dict]:
     """The finished exchanges, as the ``history`` a follow-up question is asked with."""
     history: list[dict] = []
     for turn in turns:
-        if turn.status in ("done", "refused"):
+        if turn.status in ("done", "not_verified", "refused"):
             history.append({"role": "user", "content": turn.question})
             history.append({"role": "assistant", "content": turn.answer})
     return history
@@ -112,50 +119,39 @@ def document_url(root: str, doc_id: str, start: int | None = None, end: int | No
 
 
 def _answer_html(turn: Turn, number: int) -> str:
-    """The escaped answer with its [n] markers turned into links to their citation cards and
-    the numbers the verifier could not find in the sources marked."""
-    text = html.escape(turn.answer)
+    """The escaped answer with its [n] markers turned into links to their citation cards
+    (in a "not verified" reply, to the closest evidence)."""
     citations = {c.marker: c for c in turn.citations}
-    numbers = sorted({html.escape(n) for n in turn.unsupported_numbers if n}, key=len, reverse=True)
-    alternatives = [r"\[(\d+)\]"] + [rf"(?<![\w.,]){re.escape(n)}(?![\w]|[.,]\d)" for n in numbers]
+    evidence = " na-evidence" if turn.status == "not_verified" else ""
 
-    def replace(match: re.Match) -> str:
-        if match.group(1) is None:
-            return (
-                f'<mark class="na-flagged-number" title="Not found in the sources">'
-                f"{match.group(0)}</mark>"
-            )
+    def link(match: re.Match) -> str:
         citation = citations.get(int(match.group(1)))
         if citation is None:
             return match.group(0)
-        unsupported = "" if citation.supported else " na-unsupported"
-        title = "Show the source" if citation.supported else "Not supported by its source"
         return (
-            f'<a class="na-cite{unsupported}" href="#" data-cite="{number}-{citation.marker}" '
-            f'title="{title}">[{citation.marker}]</a>'
+            f'<a class="na-cite{evidence}" href="#" data-cite="{number}-{citation.marker}" '
+            f'title="Show the source">[{citation.marker}]</a>'
         )
 
-    return re.sub("|".join(alternatives), replace, text)
-
-
-def _notes_html(turn: Turn) -> str:
-    notes = []
-    unsupported = [c.marker for c in turn.citations if not c.supported]
-    if unsupported:
-        markers = ", ".join(f"[{m}]" for m in unsupported)
-        notes.append(f"⚠ {markers}: the cited passage does not support this claim.")
-    if turn.unsupported_numbers:
-        numbers = ", ".join(html.escape(n) for n in turn.unsupported_numbers)
-        notes.append(f"⚠ Numbers not found in the sources: {numbers}")
-    return "".join(f'<p class="na-note">{note}</p>' for note in notes)
+    return re.sub(r"\[(\d+)\]", link, html.escape(turn.answer))
 
 
 def _status_html(turn: Turn) -> str:
     match turn.status:
         case "searching":
             return '<p class="na-status">Searching the articles…</p>'
+        case "answering" if not turn.answer and turn.stage == "checking":
+            return '<p class="na-status">Checking the answer against its sources…</p>'
         case "answering" if not turn.answer:
-            return '<p class="na-status">Writing the answer…</p>'
+            return (
+                f'<p class="na-status">Reading {turn.reading or "the"} passages and writing '
+                "the answer…</p>"
+            )
+        case "not_verified":
+            return (
+                '<p class="na-status na-not-verified-label">Not verified: no answer could be '
+                "checked against the articles</p>"
+            )
         case "refused":
             return '<p class="na-status na-refused-label">Not found in the articles</p>'
         case "stopped":
@@ -180,7 +176,7 @@ def _turn_html(turn: Turn, number: int) -> str:
         f'<div class="na-question" dir="auto">{html.escape(turn.question)}</div>'
         f'<div class="na-answer na-{turn.status}">{_status_html(turn)}'
         f'<div class="na-answer-text" dir="auto">{_answer_html(turn, number)}</div>'
-        f"{_notes_html(turn)}{copy}</div></article>"
+        f"{copy}</div></article>"
     )
 
 
@@ -207,8 +203,8 @@ def _citation_card(turn: Turn, number: int, citation: Citation, root: str) -> st
     passage = next((p for p in turn.passages if p.chunk_id == citation.chunk_id), None)
     language = passage.language if passage else ""
     badge = (
-        '<span class="na-badge na-unsupported-badge">not supported by this passage</span>'
-        if not citation.supported
+        '<span class="na-badge na-evidence-badge">closest evidence, not an answer</span>'
+        if turn.status == "not_verified"
         else ""
     )
     link = document_url(root, citation.doc_id, citation.start, citation.end)
@@ -304,13 +300,12 @@ def build_ui(assistant: Assistant, settings: Settings) -> gr.Blocks:
         return public_root(request.request)
 
     def respond(question: str, turns: list[Turn], request: gr.Request) -> Iterator:
-        question = question.strip()
         if not question:
-            return
-        if len(question) > max_chars:
-            raise gr.Error(
-                f"The question is {len(question)} characters long; the limit is {max_chars}."
-            )
+            return  # Enter on an empty box
+        try:
+            question = check_question(question, max_chars)
+        except InvalidQuestion as error:
+            raise gr.Error(str(error)) from error
         root = root_of(request)
         turn = Turn(question)
         turns = [*turns, turn]

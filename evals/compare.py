@@ -14,7 +14,7 @@ from evals.metrics import LOWER_IS_BETTER
 from evals.report import METRIC_ORDER, format_figure, markdown_table
 from evals.runner import METRICS_FILE, RESULTS_FILE, load_results
 
-FLIP_FIELDS = ("fact_accuracy", "refused")
+FLIP_FIELDS = ("fact_accuracy", "refused", "verified")
 
 
 @dataclass

@@ -21,6 +21,8 @@ RETRIEVAL_DEPTH = max(*RECALL_DEPTHS, NDCG_DEPTH)  # passages retrieved per ques
 RETRIEVAL_METRICS = (*(f"recall@{k}" for k in RECALL_DEPTHS), "mrr", f"ndcg@{NDCG_DEPTH}")
 ANSWER_METRICS = (
     "fact_accuracy",
+    "confidently_wrong",
+    "unverified_rate",
     "token_f1",
     "judge_accuracy",
     "citation_precision",
@@ -28,12 +30,20 @@ ANSWER_METRICS = (
     "invalid_marker_rate",
     "language_match",
     "refusal_rate",
+    "unanswerable_declined",
     "false_refusal_rate",
 )
 LATENCY_STAGES = ("retrieve", "ttft", "total")
 LATENCY_METRICS = tuple(f"{stage}_{p}_s" for stage in LATENCY_STAGES for p in ("p50", "p95"))
 LOWER_IS_BETTER = frozenset(
-    {"errors", "invalid_marker_rate", "false_refusal_rate", *LATENCY_METRICS}
+    {
+        "errors",
+        "confidently_wrong",
+        "unverified_rate",
+        "invalid_marker_rate",
+        "false_refusal_rate",
+        *LATENCY_METRICS,
+    }
 )
 COUNTS = ("questions", "errors")
 
@@ -144,27 +154,45 @@ def answer_metrics(
     *,
     answer: str,
     refused: bool | None,
+    verified: bool | None,
     citations: Sequence[dict],
     passage_texts: dict[str, str],
     answer_language: str,
     judge_correct: bool | None = None,
     judged_supporting: frozenset[int] = frozenset(),
 ) -> dict[str, float | None]:
-    """``refused`` is None when the pipeline cannot tell (the naive one)."""
+    """``refused`` and ``verified`` are None when the pipeline cannot tell (the naive one):
+    its every answer counts as shown to be true.
+
+    Only an answer shown as verified is scored as an answer: a "not verified" reply, and
+    the evidence it quotes, earns no fact and no citation, so quoting cannot buy accuracy.
+    ``confidently_wrong`` is what a user must not see: a wrong answer shown as verified, or
+    any verified answer to a question the articles cannot answer."""
     text = strip_markers(answer)
-    correct = correct_citations(item, answer, citations, passage_texts, judged_supporting)
+    shown_as_answer = not refused and verified is not False
+    not_verified = not refused and verified is False
+    correct = (
+        correct_citations(item, answer, citations, passage_texts, judged_supporting)
+        if shown_as_answer
+        else []
+    )
     invalid, markers = invalid_markers(answer, citations)
     answerable, refusal_known = item.answerable, refused is not None
-    facts_right = not refused and facts_matched(text, item.must_include)
+    facts_right = shown_as_answer and facts_matched(text, item.must_include)
     return {
         "fact_accuracy": _flag(facts_right) if answerable else None,
-        "token_f1": token_f1(text, item.answer) if answerable else None,
+        "confidently_wrong": _flag(shown_as_answer and not (answerable and facts_right)),
+        "unverified_rate": _flag(not_verified) if answerable and verified is not None else None,
+        "token_f1": token_f1(text, item.answer) if answerable and shown_as_answer else None,
         "judge_accuracy": _flag(judge_correct) if judge_correct is not None else None,
         "citation_precision": sum(correct) / len(correct) if correct else None,
         "citation_recall": _flag(any(correct)) if answerable else None,
         "invalid_marker_rate": invalid / markers if markers else None,
         "language_match": _flag(answer_language == item.language) if text.strip() else None,
         "refusal_rate": _flag(refused) if refusal_known and not answerable else None,
+        "unanswerable_declined": (
+            _flag(not shown_as_answer) if refusal_known and not answerable else None
+        ),
         "false_refusal_rate": _flag(refused) if refusal_known and answerable else None,
     }
 

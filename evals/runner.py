@@ -9,6 +9,8 @@ in flight when it comes are dropped).
 from __future__ import annotations
 
 import json
+import logging
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
@@ -50,6 +52,8 @@ class PipelineAnswer:
     passage_texts: dict[str, str] = field(default_factory=dict)  # by chunk id
     timings: dict = field(default_factory=dict)  # retrieve_s, ttft_s, total_s from the start
     error: str | None = None
+    verified: bool | None = None  # False: a "not verified" reply; None: cannot tell
+    notes: list[str] = field(default_factory=list)  # why not verified, what the product logged
 
 
 class Pipeline(Protocol):
@@ -70,6 +74,12 @@ class ProductPipeline:
         return [passage.doc_id for passage in self.assistant.search(question, k=RETRIEVAL_DEPTH)]
 
     def answer(self, item: GoldItem) -> PipelineAnswer:
+        with logged_lines("assistant") as notes:
+            answer = self._answer(item)
+        answer.notes = notes
+        return answer
+
+    def _answer(self, item: GoldItem) -> PipelineAnswer:
         start = perf_counter()
         timings: dict[str, float | None] = {"retrieve_s": None, "ttft_s": None}
         error = None
@@ -90,6 +100,7 @@ class ProductPipeline:
         return PipelineAnswer(
             answer=result.answer,
             refused=result.refused,
+            verified=result.verified,
             citations=[
                 {
                     "marker": c.marker,
@@ -104,6 +115,29 @@ class ProductPipeline:
             timings=timings,
             error=error or result.error,
         )
+
+
+@contextmanager
+def logged_lines(logger_name: str) -> Iterator[list[str]]:
+    """What ``logger_name`` logs at INFO and above in this thread meanwhile (the product
+    logs why an answer was not verified, and the model's rejected answer)."""
+    lines: list[str] = []
+    thread = threading.get_ident()
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if record.thread == thread:
+                lines.append(record.getMessage())
+
+    logger = logging.getLogger(logger_name)
+    handler, level = Collect(logging.INFO), logger.level
+    logger.addHandler(handler)
+    logger.setLevel(min(level or logging.INFO, logging.INFO))
+    try:
+        yield lines
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
 
 
 def search_query(item: GoldItem) -> str:
@@ -132,6 +166,7 @@ def evaluate(
         "answer": None,
         "answer_language": None,
         "refused": None,
+        "verified": None,
         "citations": [],
         "retrieved": [],
         "timings": {"retrieve_s": None, "ttft_s": None, "total_s": None},
@@ -160,13 +195,16 @@ def evaluate(
         "answer": result.answer,
         "answer_language": detector.detect(text) if text.strip() else "und",
         "refused": result.refused,
+        "verified": result.verified,
         "citations": result.citations,
+        "notes": result.notes,
         "timings": result.timings,
     }
     record["metrics"] |= answer_metrics(
         item,
         answer=result.answer,
         refused=result.refused,
+        verified=result.verified,
         citations=result.citations,
         passage_texts=result.passage_texts,
         answer_language=record["answer_language"],

@@ -8,7 +8,7 @@ from typing import Protocol
 
 import numpy as np
 
-from ingest.types import Chunk, Document, ManifestEntry
+from ingest.types import Chunk, Document, DocumentRecord, ManifestEntry
 
 
 class Embedder(Protocol):
@@ -70,6 +70,10 @@ class VectorStore(Protocol):
     # What incremental, crash-safe ingestion needs on top of reading and writing.
     def manifest(self) -> dict[str, ManifestEntry]:
         """Every complete document record by doc_id."""
+        ...
+
+    def records(self) -> dict[str, DocumentRecord]:
+        """Every complete document's record (``ingest.records``) by doc_id."""
         ...
 
     def set_aliases(self, doc_id: str, aliases: Sequence[str]) -> None: ...

@@ -29,6 +29,7 @@ from ingest.chunking import EMBEDDING_TEXT_VERSION, chunk_document, embedding_te
 from ingest.cleaning import clean_text, derive_title
 from ingest.interfaces import Embedder, LanguageDetector, VectorStore
 from ingest.readers import ReadError, find_files, read_file
+from ingest.records import RECORD_VERSION, build_record
 from ingest.settings import Settings
 from ingest.types import Chunk, Document, ManifestEntry
 
@@ -73,6 +74,7 @@ def content_hash(document: Document, settings: Settings, embedder: Embedder) -> 
         settings.index.chunk_max_chars,
         settings.index.chunk_overlap_sentences,
         EMBEDDING_TEXT_VERSION,
+        RECORD_VERSION,
     ]
     digest = hashlib.sha256(json.dumps(payload, ensure_ascii=False).encode()).hexdigest()
     return f"{_embedder_key(embedder)}:{digest}"
@@ -250,6 +252,7 @@ def _prepare(
         document.language = detector.detect(document.text)
     if not document.title:
         document.title = derive_title(document.text, document.language)
+    document.record = build_record(document)
     chunks = chunk_document(
         document,
         settings.index.chunk_max_chars,

@@ -89,6 +89,13 @@ class RetrievalSettings(Section):
         description="RRF weight of a BM25 list over the query's capitalised words and numbers "
         "only: what a question shares with a passage in another language.",
     )
+    names_across_scripts_weight: float = Field(
+        1.0,
+        ge=0.0,
+        description="RRF weight of the best chunk of each document that writes one of the "
+        "query's names in another script (matched on phonetic keys: 'Хатинь' = 'ها تينه' = "
+        "'Ha Tinh'); 0 turns the list off.",
+    )
     language_mean_share: float = Field(
         0.0,
         ge=0.0,
@@ -130,6 +137,21 @@ class AnswerSettings(Section):
     )
     max_sentences: int = Field(
         5, ge=1, description="Sentences sent in all: the most relevant of all the passages'."
+    )
+    evidence_scope: Literal["document", "mixed"] = Field(
+        "document",
+        description="document: the model reads sentences of the best-ranked document only, "
+        "or of each document the question names when it names several (comparisons); "
+        "mixed: the best sentences of all retrieved passages.",
+    )
+    second_document_margin: float = Field(
+        0.05,
+        description="With evidence_scope=document, another document's sentences are read "
+        "too when its best sentence beats the best document's by this much (cosine).",
+    )
+    best_last: bool = Field(
+        True,
+        description="Send the passage with the best sentence last, nearest the question.",
     )
     min_evidence: float = Field(
         0.30,

@@ -18,7 +18,7 @@ from chromadb.config import Settings as ChromaSettings
 
 from ingest.interfaces import VectorStore
 from ingest.settings import Settings
-from ingest.types import Chunk, Document, ManifestEntry
+from ingest.types import Chunk, Document, DocumentRecord, ManifestEntry
 
 # Chroma must never embed anything itself: its default embedder downloads a model.
 # Every collection is opened with embedding_function=None and every write carries vectors.
@@ -77,6 +77,7 @@ class ChromaStore:
                     "language": document.language,
                     "source_path": document.source_path,
                     "aliases": json.dumps(document.aliases, ensure_ascii=False),
+                    "record": document.record.to_json() if document.record else "",
                     "content_hash": content_hash,
                     "chunk_count": chunk_count,
                 }
@@ -168,6 +169,13 @@ class ChromaStore:
                 chunk_count=metadata["chunk_count"],
             )
             for doc_id, _, metadata in self._pages(self._documents, ["metadatas"])
+        }
+
+    def records(self) -> dict[str, DocumentRecord]:
+        return {
+            doc_id: DocumentRecord.from_json(metadata["record"])
+            for doc_id, _, metadata in self._pages(self._documents, ["metadatas"])
+            if metadata.get("record")
         }
 
     def set_aliases(self, doc_id: str, aliases: Sequence[str]) -> None:
@@ -271,4 +279,5 @@ def _document(doc_id: str, text: str, metadata: dict) -> Document:
         language=metadata["language"],
         source_path=metadata["source_path"],
         aliases=json.loads(metadata["aliases"]),
+        record=DocumentRecord.from_json(metadata["record"]) if metadata.get("record") else None,
     )

@@ -2,7 +2,32 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass, field
+
+
+@dataclass
+class DocumentRecord:
+    """What an article is about, built once at ingest (``ingest.records``)."""
+
+    title: str
+    date: str | None = None
+    name_keys: dict[str, list[str]] = field(default_factory=dict)  # key -> scripts
+
+    def header(self) -> str:
+        """One line naming the article: its title (a news lead's first sentence usually
+        says where and when) and its date when known."""
+        return " — ".join(part for part in (self.title.strip(), self.date or "") if part)
+
+    def keys(self) -> dict[str, set[str]]:
+        return {key: set(scripts) for key, scripts in self.name_keys.items()}
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, text: str) -> DocumentRecord:
+        return cls(**json.loads(text))
 
 
 @dataclass
@@ -18,6 +43,7 @@ class Document:
     language: str = "und"
     source_path: str = ""
     aliases: list[str] = field(default_factory=list)  # other names holding identical text
+    record: DocumentRecord | None = None  # built at ingest
 
 
 @dataclass

@@ -16,15 +16,18 @@ from assistant.cli import app
 from assistant.languages import language_name
 from assistant.llm import LLMError, make_llm
 from assistant.prompts import NO_ANSWER_TOKEN, Prompts
+from assistant.questions import InvalidQuestion
 from assistant.types import (
     CitationsEvent,
     DoneEvent,
     ErrorEvent,
+    ProgressEvent,
     SourcesEvent,
     TokenEvent,
 )
+from ingest.names import name_key
 from ingest.settings import BUNDLED_PROMPTS, Settings
-from ingest.types import Passage
+from ingest.types import DocumentRecord, Passage
 from tests.fake_openai import FakeOpenAIServer
 from tests.test_citations import make_passages
 
@@ -82,12 +85,31 @@ class ScriptedLLM:
 LEXICAL_SETTINGS = Settings(answer={"min_evidence": 0.13})
 
 
-def make_answerer(llm, language="en", settings=None, passages=None) -> Answerer:
+def ranked_passages(first: str = "ha-tinh.txt") -> list[Passage]:
+    """The test articles as a retriever ranks them for a question about ``first``."""
+    passages = make_passages()
+    return sorted(passages, key=lambda passage: passage.doc_id != first)
+
+
+# What ingest records of each test article: the names it writes, as keys.
+RECORDS = {
+    doc_id: DocumentRecord(
+        title=doc_id.removesuffix(".txt").replace("-", " ").title(),
+        name_keys={name_key(name): ["LATIN"]},
+    )
+    for doc_id, name in (
+        ("bac-ninh.txt", "Bac Ninh"), ("ha-tinh.txt", "Ha Tinh"), ("ninh-son.txt", "Ninh Son")
+    )
+}  # fmt: skip
+
+
+def make_answerer(llm, language="en", settings=None, passages=None, records=None) -> Answerer:
     return Answerer(
         settings or LEXICAL_SETTINGS,
-        retriever=ListRetriever(make_passages() if passages is None else passages),
+        retriever=ListRetriever(ranked_passages() if passages is None else passages),
         llm=llm,
         detector=FixedDetector(language),
+        **({"records": records.get} if records else {}),
     )
 
 
@@ -96,20 +118,23 @@ def user_prompt(llm: ScriptedLLM, call: int = -1) -> str:
 
 
 QUESTION = "How many proposals did Ha Tinh receive through dialogue conferences?"
-GOOD_REPLY = "Ha Tinh received 18,087 proposals through dialogue conferences [2]."
+# The evidence comes from the best document alone (Ha Tinh's), sent as passage [1].
+GOOD_REPLY = "Ha Tinh received 18,087 proposals through dialogue conferences [1]."
 
 
-def test_events_come_sources_first_tokens_then_citations_and_done_last():
+def test_events_come_sources_first_progress_then_the_checked_answer_and_done_last():
     events = list(make_answerer(ScriptedLLM(GOOD_REPLY)).stream(QUESTION))
     kinds = [type(event) for event in events]
     assert kinds[0] is SourcesEvent and len(events[0].passages) == 3
     assert kinds[-2:] == [CitationsEvent, DoneEvent]
-    assert set(kinds[1:-2]) == {TokenEvent}
+    assert kinds[1:-2] == [ProgressEvent, ProgressEvent, TokenEvent]
+    assert [e.stage for e in events if isinstance(e, ProgressEvent)] == ["writing", "checking"]
     assert "".join(e.text for e in events if isinstance(e, TokenEvent)) == GOOD_REPLY
     result = events[-1].result
     assert result.answer == GOOD_REPLY and not result.refused and result.error is None
+    assert result.verified and events[-2].verified
     assert [(c.marker, c.doc_id, c.supported) for c in result.citations] == [
-        (2, "ha-tinh.txt", True)
+        (1, "ha-tinh.txt", True)
     ]
     assert 0 <= result.timings.ttft_s <= result.timings.total_s
     assert result.model == "scripted"
@@ -119,8 +144,8 @@ def test_ask_returns_the_public_json_shape():
     answer = make_answerer(ScriptedLLM(GOOD_REPLY)).ask(QUESTION)
     shape = json.loads(json.dumps(answer.to_dict()))
     assert set(shape) == {
-        "question", "language", "answer", "refused", "citations", "passages", "model",
-        "timings", "unsupported_numbers", "error",
+        "question", "language", "answer", "refused", "verified", "citations", "passages",
+        "model", "timings", "unsupported_numbers", "problems", "error",
     }  # fmt: skip
     assert set(shape["citations"][0]) == {
         "marker", "doc_id", "chunk_id", "title", "quote", "start", "end", "supported",
@@ -128,21 +153,47 @@ def test_ask_returns_the_public_json_shape():
     assert set(shape["timings"]) == {"retrieve_s", "ttft_s", "total_s"}
 
 
-def test_prompt_names_the_answer_language_and_numbers_the_passages():
+def test_prompt_names_the_answer_language_and_numbers_the_passages_under_their_article():
     llm = ScriptedLLM(GOOD_REPLY)
-    settings = Settings(answer={"min_evidence": 0.13, "passage_max_sentences": 1})
+    settings = Settings(
+        answer={"min_evidence": 0.13, "passage_max_sentences": 1, "evidence_scope": "mixed"}
+    )
     make_answerer(llm, language="vi", settings=settings).ask(QUESTION)
     prompt = user_prompt(llm)
     assert "Vietnamese" in prompt.splitlines()[-1]  # the question's material comes last
     assert [int(n) for n in re.findall(r"^\[(\d+)\]", prompt, re.MULTILINE)] == [1, 2, 3]
+    # Each article's passages come under one line naming it (here: its title).
+    assert re.findall(r"^Article: (.*)$", prompt, re.MULTILINE) == [
+        "Ninh Son", "Bac Ninh", "Ha Tinh"
+    ]  # fmt: skip
     assert NO_ANSWER_TOKEN in prompt
+
+
+def test_evidence_comes_from_the_best_document_alone_best_sentence_last():
+    llm = ScriptedLLM(GOOD_REPLY)
+    make_answerer(llm).ask(QUESTION)
+    prompt = user_prompt(llm)
+    assert re.findall(r"^Article: (.*)$", prompt, re.MULTILINE) == ["Ha Tinh"]
+    assert "Bac Ninh" not in prompt and "Ninh Son" not in prompt
+    assert "Ha Tinh received 18.087 proposals through dialogue conferences." in prompt
+
+
+def test_a_question_naming_two_articles_reads_both():
+    llm = ScriptedLLM("Ha Tinh received 18,087 proposals [2]; Bac Ninh held 1,269 dialogues [1].")
+    answer = make_answerer(llm, records=RECORDS).ask(
+        "Compare the proposals of Ha Tinh with the dialogues of Bac Ninh."
+    )
+    prompt = user_prompt(llm)
+    assert set(re.findall(r"^Article: (.*)$", prompt, re.MULTILINE)) == {"Ha Tinh", "Bac Ninh"}
+    assert "Ninh Son" not in prompt
+    assert answer.verified, answer.problems
 
 
 def test_language_option_overrides_the_detected_language():
     llm = ScriptedLLM(GOOD_REPLY)
     answer = make_answerer(llm, language="en").ask(QUESTION, language="de")
     assert answer.language == "de"
-    assert "German" in user_prompt(llm).splitlines()[-1]
+    assert "German" in user_prompt(llm, 0).splitlines()[-1]
 
 
 def test_fixed_prompt_text_is_identical_across_questions_and_comes_first():
@@ -167,21 +218,23 @@ def test_passages_are_trimmed_to_their_most_relevant_sentences():
 
 
 def test_sentences_are_chosen_across_passages_within_both_limits():
-    settings = Settings(answer={"passage_max_sentences": 2, "max_sentences": 3})
+    settings = Settings(
+        answer={"passage_max_sentences": 2, "max_sentences": 3, "evidence_scope": "mixed"}
+    )
     answerer = make_answerer(ScriptedLLM(GOOD_REPLY), settings=settings)
     question = "How many dialogues did leaders hold, and how many proposals did Ha Tinh receive?"
-    sent, evidence = answerer.select_sentences(question, make_passages())
-    assert evidence > 0.2
-    # Ninh Son's passage has nothing on dialogues: it is not sent, and the others keep
-    # their retrieval numbers, so markers still point into the sources list.
-    assert [p.number for p in sent] == [1, 2]
-    assert sum(len(p.sentences) for p in sent) == 3
-    assert all(len(p.sentences) <= 2 for p in sent)
-    ha_tinh = [span.text for span in sent[1].sentences]
-    assert ha_tinh == [
+    evidence = answerer.planner.plan(question, make_passages())
+    assert evidence.strength > 0.2
+    # Ninh Son's passage has nothing on dialogues: it is not sent.
+    assert {p.passage.doc_id for p in evidence.passages} == {"bac-ninh.txt", "ha-tinh.txt"}
+    assert sum(len(p.sentences) for p in evidence.passages) == 3
+    assert all(len(p.sentences) <= 2 for p in evidence.passages)
+    [ha_tinh] = [p for p in evidence.passages if p.passage.doc_id == "ha-tinh.txt"]
+    assert [span.text for span in ha_tinh.sentences] == [
         "Ha Tinh received 18.087 proposals through dialogue conferences.",
         "Leaders held 2.015 direct dialogues.",
     ]
+    assert [p.number for p in evidence.passages] == [1, 2]
 
 
 def test_long_sentences_are_cut_into_clauses_with_document_offsets():
@@ -206,24 +259,25 @@ def test_model_abstention_is_a_refusal_in_the_askers_language(language):
 
 
 @pytest.mark.parametrize("reply", ["[2]", "[1] [3]", f"[2] {QUESTION}", f"{QUESTION} [2]"])
-def test_markers_alone_or_the_question_given_back_are_refusals(reply):
+def test_markers_alone_or_the_question_given_back_are_not_answers(reply):
     answer = make_answerer(ScriptedLLM(reply), language="vi").ask(QUESTION)
-    assert answer.refused and answer.citations == []
-    assert answer.answer == Prompts().no_answer("vi")
+    assert not answer.refused and not answer.verified
+    assert answer.answer.startswith(Prompts().not_verified("vi"))
+    assert all(not citation.supported for citation in answer.citations)
 
 
 def test_an_endpoint_that_continues_answers_gets_the_answer_started_in_the_language():
-    llm = ScriptedLLM(" 18.087 Vorschläge gingen ein [2].", continues_answer=True)
+    llm = ScriptedLLM(" Ha Tinh erhielt 18.087 Vorschläge [1].", continues_answer=True)
     events = list(make_answerer(llm, language="de").stream(QUESTION))
     start = Prompts().answer_start("de")
     assert start and llm.calls[0]["messages"][-1] == {"role": "assistant", "content": start}
     result = events[-1].result
-    assert result.answer == f"{start} 18.087 Vorschläge gingen ein [2]."
+    assert result.answer == f"{start} Ha Tinh erhielt 18.087 Vorschläge [1]."
     assert "".join(e.text for e in events if isinstance(e, TokenEvent)) == result.answer
-    assert [(c.marker, c.supported) for c in result.citations] == [(2, True)]
+    assert [(c.marker, c.supported) for c in result.citations] == [(1, True)]
 
 
-@pytest.mark.parametrize("reply", [NO_ANSWER_TOKEN, " [2]", ""])
+@pytest.mark.parametrize("reply", [NO_ANSWER_TOKEN, ""])
 def test_a_started_answer_the_model_abstains_from_or_leaves_empty_is_a_refusal(reply):
     llm = ScriptedLLM(reply, continues_answer=True)
     events = list(make_answerer(llm, language="vi").stream(QUESTION))
@@ -244,9 +298,9 @@ def test_bundled_answer_starts_cover_the_languages_with_a_no_answer_message():
 
 
 def test_a_bare_number_is_an_answer():
-    answer = make_answerer(ScriptedLLM("18.087 [2]")).ask(QUESTION)
-    assert not answer.refused and answer.answer == "18.087 [2]"
-    assert [(c.marker, c.supported) for c in answer.citations] == [(2, True)]
+    answer = make_answerer(ScriptedLLM("18.087 [1]")).ask(QUESTION)
+    assert not answer.refused and answer.verified and answer.answer == "18.087 [1]"
+    assert [(c.marker, c.supported) for c in answer.citations] == [(1, True)]
 
 
 def test_near_miss_question_goes_to_the_model_which_abstains():
@@ -399,12 +453,19 @@ def test_cli_ask_json_prints_the_answer_shape(cli):
     assert shape["citations"][0]["quote"].startswith("Ha Tinh received 18.087")
 
 
-def test_cli_ask_streams_then_lists_the_checked_citations(cli):
+def test_cli_ask_prints_the_checked_answer_then_its_citations(cli):
     result, _ = cli("Ha Tinh received 18,087 proposals [3].", "ask", QUESTION)
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("Ha Tinh received 18,087 proposals [3].")
-    assert "Checked answer:\nHa Tinh received 18,087 proposals [2]." in result.output
-    assert "[2] ha-tinh.txt" in result.output and "“Ha Tinh received 18.087" in result.output
+    # The marker pointing at no passage sent was repaired before anything was printed.
+    assert result.output.startswith("Ha Tinh received 18,087 proposals [1].\n")
+    assert "[1] ha-tinh.txt" in result.output and "“Ha Tinh received 18.087" in result.output
+
+
+def test_cli_ask_says_when_an_answer_could_not_be_verified(cli):
+    result, _ = cli("Ha Tinh received 25 proposals [1].", "ask", QUESTION)
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith(Prompts().not_verified("en"))
+    assert "Closest evidence" in result.output and "not verified" in result.output
 
 
 def test_cli_ask_exits_non_zero_on_a_model_failure(monkeypatch):
@@ -418,7 +479,7 @@ def test_cli_ask_exits_non_zero_on_a_model_failure(monkeypatch):
     result = CliRunner().invoke(app, ["ask", QUESTION])
     assert result.exit_code == 1
     assert "Error: The model did not answer in time." in result.output
-    assert "Retrieved passages:\n[1] bac-ninh.txt" in result.output
+    assert "Retrieved passages:\n[1] ha-tinh.txt" in result.output
 
 
 def test_cli_chat_condenses_follow_ups_until_cleared(cli):
@@ -432,3 +493,101 @@ def test_cli_chat_condenses_follow_ups_until_cleared(cli):
     assert len(prompts) == 4
     assert QUESTION in prompts[1] and prompts[1].startswith(Prompts().condense.split("{")[0])
     assert QUESTION not in prompts[3]
+
+
+# --- what the check lets through ------------------------------------------------------------
+
+
+def test_an_answer_that_fails_its_check_is_replaced_by_the_closest_evidence():
+    llm = ScriptedLLM("Ha Tinh received 2.015 proposals through dialogue conferences [1].")
+    events = list(make_answerer(llm, language="de").stream(QUESTION))
+    result = events[-1].result
+    assert not result.verified and not result.refused and not events[-2].verified
+    assert result.answer == Prompts().not_verified("de") + " [1] [2]"
+    # Nothing of the rejected answer was streamed: the tokens are the reply itself.
+    assert "".join(e.text for e in events if isinstance(e, TokenEvent)) == result.answer
+    assert "2015: not the figure the question asks" in result.problems
+    assert [(c.marker, c.supported) for c in result.citations] == [(1, False), (2, False)]
+    assert result.citations[0].quote == (
+        "Ha Tinh received 18.087 proposals through dialogue conferences."
+    )
+
+
+@pytest.mark.parametrize(
+    ("language", "reply"),
+    [
+        ("de", "Den Texten zufolge gibt es keine Informationen über Vorschläge [1]."),
+        ("vi", "Theo các đoạn văn, không có thông tin về số kiến nghị [1]."),
+        ("zh", "根据资料，文章中没有提到这个数字。"),
+        ("ko", "The passages do not mention the number of proposals."),
+    ],
+)
+def test_a_refusal_the_model_phrases_itself_is_a_refusal(language, reply):
+    answer = make_answerer(ScriptedLLM(reply), language=language).ask(QUESTION)
+    assert answer.refused and not answer.verified
+    assert answer.answer == Prompts().no_answer(language)
+
+
+def test_a_started_answer_given_back_as_the_question_is_asked_again_without_its_start():
+    start = Prompts().answer_start("vi")
+    llm = ScriptedLLM(f" {QUESTION} [1]", "Hà Tĩnh nhận được 18.087 kiến nghị [1].")
+    llm.continues_answer = True
+    answer = make_answerer(llm, language="vi").ask(QUESTION)
+    assert [call["messages"][-1]["role"] for call in llm.calls] == ["assistant", "user"]
+    assert llm.calls[0]["messages"][-1]["content"] == start
+    assert answer.verified and answer.answer == "Hà Tĩnh nhận được 18.087 kiến nghị [1]."
+
+
+def test_source_language_words_in_an_answer_are_translated_by_the_model():
+    class WordDetector(FixedDetector):
+        def detect(self, text: str) -> str:
+            return "de" if text == "Vorschläge" else "en"
+
+    german = Passage(
+        "ha-tinh.txt", "ha-tinh.txt#0", "Ha Tinh", "de", 1.0, 0, 62,
+        "Ha Tinh received 18.087 Vorschläge through dialogue conferences.",
+    )  # fmt: skip
+    llm = ScriptedLLM("Ha Tinh received 18.087 Vorschläge [1].", "proposals")
+    answerer = make_answerer(llm, passages=[german])
+    answerer.detector = WordDetector()
+    answer = answerer.ask(QUESTION)
+    assert answer.verified and answer.answer == "Ha Tinh received 18.087 proposals [1]."
+    assert "Vorschläge" in user_prompt(llm, 1) and "German" in user_prompt(llm, 1)
+
+
+def test_a_source_word_the_model_cannot_translate_is_quoted():
+    class WordDetector(FixedDetector):
+        def detect(self, text: str) -> str:
+            return "de" if text == "Vorschläge" else "en"
+
+    german = Passage(
+        "ha-tinh.txt", "ha-tinh.txt#0", "Ha Tinh", "de", 1.0, 0, 62,
+        "Ha Tinh received 18.087 Vorschläge through dialogue conferences.",
+    )  # fmt: skip
+    llm = ScriptedLLM("Ha Tinh received 18.087 Vorschläge [1].", "1. Vorschläge\n2. extra")
+    answerer = make_answerer(llm, passages=[german])
+    answerer.detector = WordDetector()
+    assert answerer.ask(QUESTION).answer == "Ha Tinh received 18.087 “Vorschläge” [1]."
+
+
+def test_a_question_given_back_twice_is_not_verified_with_the_evidence_quoted():
+    llm = ScriptedLLM(f" {QUESTION} [1]", f"{QUESTION} [1]", continues_answer=True)
+    answer = make_answerer(llm, language="vi").ask(QUESTION)
+    assert not answer.verified and not answer.refused and len(llm.calls) == 2
+    assert answer.answer.startswith(Prompts().not_verified("vi"))
+
+
+@pytest.mark.parametrize("question", ["", "  \n ", "How many?\x00", "\x1b[31m?"])
+def test_a_bad_question_raises_before_any_event(question):
+    llm = ScriptedLLM(GOOD_REPLY)
+    stream = make_answerer(llm).stream(question)
+    with pytest.raises(InvalidQuestion):
+        next(stream)
+    assert llm.calls == []
+
+
+def test_cli_ask_rejects_a_bad_question_with_exit_code_2(cli):
+    result, llm = cli(GOOD_REPLY, "ask", "   ")
+    assert result.exit_code == 2
+    assert "Error: question: is empty or only whitespace" in result.output
+    assert llm.calls == []

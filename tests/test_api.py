@@ -209,7 +209,7 @@ def test_ask_streams_sources_tokens_citations_done_in_order(client):
     names = [name for name, _ in events]
     assert names[0] == "sources"
     assert names[-2:] == ["citations", "done"]
-    assert set(names[1:-2]) == {"token"}
+    assert names[1:-2] == ["progress", "progress", "token"]  # writing, checking, the answer
     tokens = "".join(json.loads(data)["text"] for name, data in events if name == "token")
     assert VI_ANSWER in tokens
     sources = json.loads(events[0][1])
@@ -252,7 +252,7 @@ def test_an_unavailable_model_still_returns_the_sources(data_dir):
     assert body["error"]
     assert body["passages"]
     names = [name for name, _ in parse_sse(streamed.text)]
-    assert names[:2] == ["sources", "error"]
+    assert names[:3] == ["sources", "progress", "error"]
     assert names[-1] == "done"
     assert health["llm"] is False
 
@@ -419,6 +419,26 @@ def test_a_too_long_question_is_rejected_with_a_clear_message(data_dir, llm_serv
 
     assert "limit is 20" in assert_error(response, 422, "invalid_request_error")
     assert "limit is 20" in assert_error(openai_style, 422, "invalid_request_error")
+
+
+@pytest.mark.parametrize("question", ["   \t\n", "Wie viele?\x00", "How \x1b[2J many?"])
+def test_whitespace_and_control_characters_get_422_on_every_path(client, llm_server, question):
+    asked_before = len(llm_server.requests)
+    responses = [
+        client.post("/api/ask", json={"question": question}),
+        client.post("/api/ask", json={"question": question, "stream": True}),
+        client.post(
+            "/v1/chat/completions", json={"messages": [{"role": "user", "content": question}]}
+        ),
+        client.post(
+            "/v1/chat/completions",
+            json={"messages": [{"role": "user", "content": question}], "stream": True},
+        ),
+    ]
+    for response in responses:
+        message = assert_error(response, 422, "invalid_request_error")
+        assert message.startswith(("question: ", "messages.0.content: "))
+    assert len(llm_server.requests) == asked_before  # no model was asked to make something up
 
 
 def test_a_too_large_body_is_rejected_declared_or_streamed(data_dir, llm_server):
@@ -607,7 +627,7 @@ PASSAGE = Passage(
 )
 
 
-def finished_turn(answer: str, supported: bool = True, numbers: list[str] | None = None) -> Turn:
+def finished_turn(answer: str, verified: bool = True) -> Turn:
     text = PASSAGE.text
     start = text.index("Organisers")
     citation = Citation(
@@ -618,11 +638,11 @@ def finished_turn(answer: str, supported: bool = True, numbers: list[str] | None
         text[start:-1],
         start,
         len(text) - 1,
-        supported,
+        verified,
     )
     turn = Turn(LANTERN_QUESTION)
     apply_event(turn, SourcesEvent([PASSAGE], "en"))
-    apply_event(turn, CitationsEvent(answer, [citation], False, numbers or []))
+    apply_event(turn, CitationsEvent(answer, [citation], False, [], verified=verified))
     return turn
 
 
@@ -639,16 +659,15 @@ def test_the_view_renders_corpus_and_model_text_as_text():
     assert 'dir="auto"' in html_view
 
 
-def test_the_view_marks_unsupported_citations_and_numbers():
-    turn = finished_turn("They counted 7,000 visitors [1].", supported=False, numbers=["7,000"])
+def test_the_view_says_when_an_answer_could_not_be_verified():
+    turn = finished_turn("I could not verify an answer. The closest evidence: [1]", False)
     html_view = render_view([turn], "http://host/")
 
-    assert 'class="na-cite na-unsupported"' in html_view
-    assert '<mark class="na-flagged-number" title="Not found in the sources">7,000</mark>' in (
-        html_view
-    )
-    assert "Numbers not found in the sources: 7,000" in html_view
-    assert "not supported by this passage" in html_view
+    assert turn.status == "not_verified"
+    assert "Not verified: no answer could be checked against the articles" in html_view
+    assert '<a class="na-cite na-evidence" href="#" data-cite="0-1"' in html_view
+    assert "closest evidence, not an answer" in html_view
+    assert "closest evidence" not in render_view([finished_turn("5,000 [1].")], "http://host/")
 
 
 def test_the_view_shows_refusals_and_model_failures_apart():

@@ -124,12 +124,15 @@ def test_answer_metrics_of_a_good_answer():
         FACT_ITEM,
         answer="Hà Tĩnh nhận 18.087 kiến nghị [1] [4].",
         refused=False,
+        verified=True,
         citations=[citation(1, SOURCE, "c1")],
         passage_texts={"c1": "Hà Tĩnh nhận 18.087 kiến nghị."},
         answer_language="vi",
     )
     assert figures == {
         "fact_accuracy": 1.0,
+        "confidently_wrong": 0.0,
+        "unverified_rate": 0.0,
         "token_f1": 1.0,
         "judge_accuracy": None,
         "citation_precision": 1.0,
@@ -137,8 +140,62 @@ def test_answer_metrics_of_a_good_answer():
         "invalid_marker_rate": 0.5,  # [4] has no passage
         "language_match": 1.0,
         "refusal_rate": None,
+        "unanswerable_declined": None,
         "false_refusal_rate": 0.0,
     }
+
+
+def test_a_wrong_answer_shown_as_verified_is_confidently_wrong():
+    figures = answer_metrics(
+        FACT_ITEM,
+        answer="Hà Tĩnh nhận 2.015 kiến nghị [1].",
+        refused=False,
+        verified=True,
+        citations=[citation(1, SOURCE, "c1")],
+        passage_texts={"c1": "Hà Tĩnh nhận 18.087 kiến nghị; 2.015 cuộc đối thoại."},
+        answer_language="vi",
+    )
+    assert figures["fact_accuracy"] == 0.0 and figures["confidently_wrong"] == 1.0
+    assert figures["unverified_rate"] == 0.0
+
+
+def test_a_not_verified_reply_earns_nothing_from_the_evidence_it_quotes():
+    # The quoted evidence holds the fact, and the reply names it: still no fact, no citation.
+    figures = answer_metrics(
+        FACT_ITEM,
+        answer="Không thể xác minh ở Hà Tĩnh: 18.087 [1]",
+        refused=False,
+        verified=False,
+        citations=[citation(1, SOURCE, "c1")],
+        passage_texts={"c1": "Hà Tĩnh nhận 18.087 kiến nghị."},
+        answer_language="vi",
+    )
+    assert figures["fact_accuracy"] == 0.0
+    assert figures["unverified_rate"] == 1.0
+    assert figures["confidently_wrong"] == 0.0
+    assert figures["citation_precision"] is None and figures["citation_recall"] == 0.0
+    assert figures["false_refusal_rate"] == 0.0
+
+
+@pytest.mark.parametrize(
+    ("refused", "verified", "declined", "wrong"),
+    [(True, False, 1.0, 0.0), (False, False, 1.0, 0.0), (False, True, 0.0, 1.0)],
+)
+def test_an_unanswerable_question_must_be_refused_or_not_verified(
+    refused, verified, declined, wrong
+):
+    figures = answer_metrics(
+        UNANSWERABLE,
+        answer="Someone [1].",
+        refused=refused,
+        verified=verified,
+        citations=[],
+        passage_texts={},
+        answer_language="en",
+    )
+    assert figures["unanswerable_declined"] == declined
+    assert figures["confidently_wrong"] == wrong
+    assert figures["unverified_rate"] is None
 
 
 def test_a_refusal_of_an_answerable_question_is_wrong_even_if_it_names_the_fact():
@@ -146,6 +203,7 @@ def test_a_refusal_of_an_answerable_question_is_wrong_even_if_it_names_the_fact(
         FACT_ITEM,
         answer="Không rõ 18.087 ở Hà Tĩnh.",
         refused=True,
+        verified=False,
         citations=[],
         passage_texts={},
         answer_language="en",
@@ -164,6 +222,7 @@ def test_answer_metrics_of_an_unanswerable_question():
         UNANSWERABLE,
         answer="The articles do not say.",
         refused=True,
+        verified=False,
         citations=[],
         passage_texts={},
         answer_language="en",
@@ -180,11 +239,14 @@ def test_unknown_refusal_leaves_refusal_figures_out():
         UNANSWERABLE,
         answer="Nobody.",
         refused=None,
+        verified=None,
         citations=[],
         passage_texts={},
         answer_language="en",
     )
-    assert figures["refusal_rate"] is None
+    # The naive pipeline cannot tell: its every answer counts as shown to be true.
+    assert figures["refusal_rate"] is None and figures["unanswerable_declined"] is None
+    assert figures["confidently_wrong"] == 1.0
 
 
 def record(id_, language, type_, metrics, total_s, **extra):

@@ -134,7 +134,7 @@ def test_language_bias_removal_equals_scoring_centred_vectors():
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     query = rng.normal(size=8).astype(np.float32)
     query /= np.linalg.norm(query)
-    snapshot = Snapshot("k", chunks, None, {}, LanguageMeans.of(chunks, vectors))
+    snapshot = Snapshot("k", chunks, None, {}, LanguageMeans.of(chunks, vectors), {})
     share = 0.5
     rescored = snapshot.without_language_bias(
         query, list(zip(chunks, vectors @ query, strict=True)), share
