@@ -15,7 +15,7 @@ PYTEST_ARGS ?=
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -c constraints.txt -e ".[dev,local-llm]"
+	$(PY) -m pip install -q -c constraints.txt -e ".[dev,eval,local-llm]"
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -30,6 +30,7 @@ browser:
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/cog --check docs/configuration.md
 
 run: $(STAMP)
 	$(VENV)/bin/assistant serve --host $(HOST) --port $(PORT)

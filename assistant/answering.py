@@ -21,9 +21,10 @@ from assistant.citations import EvidenceScorer, without_markers
 from assistant.evidence import Evidence, EvidencePlanner, RecordLookup
 from assistant.languages import normalize_language
 from assistant.leakage import leaked_words, replace_words
-from assistant.llm import LLM, LLMError
+from assistant.llms import LLM, LLMError
 from assistant.prompts import NO_ANSWER_TOKEN, Prompts
 from assistant.questions import check_question
+from assistant.settings import Settings
 from assistant.types import (
     Answer,
     Citation,
@@ -38,7 +39,6 @@ from assistant.types import (
 )
 from assistant.verification import AnswerChecker, DocumentLookup, NameIndex
 from ingest.interfaces import Embedder, LanguageDetector
-from ingest.settings import Settings
 
 if TYPE_CHECKING:  # retrieval imports the index backends; answering needs only the type
     from assistant.retrieval import Retriever

@@ -48,7 +48,7 @@ from assistant.ui import STATIC_DIR, mount_ui, public_root, render_document_page
 
 if TYPE_CHECKING:
     from assistant.service import Assistant
-    from ingest.settings import Settings
+    from assistant.settings import Settings
 
 PRODUCT_MODEL = "news-assistant"  # the name OpenAI clients use for the product itself
 API_PATHS = ("/api/", "/v1/", "/docs", "/openapi.json")

@@ -8,6 +8,8 @@ from importlib.metadata import entry_points
 
 import typer
 
+from ingest import offline
+
 app = typer.Typer(
     name="assistant",
     help="Cross-lingual question answering over a news corpus, with verified citations.",
@@ -22,5 +24,6 @@ def load_plugins(target: typer.Typer) -> None:
 
 
 def main() -> None:
+    offline.apply()  # before any library that reads its opt-out is imported
     load_plugins(app)
     app()

@@ -24,9 +24,10 @@ from assistant.citations import (
     number_keys_with_parts,
     passage_sentences,
 )
+from assistant.settings import AnswerSettings
+from assistant.types import Passage
 from ingest.names import keyed_names
-from ingest.settings import AnswerSettings
-from ingest.types import DocumentRecord, Passage
+from ingest.types import DocumentRecord
 
 # Sentence ranking (cosine units), chosen on the gold set's dev half by how often the
 # sentences sent hold the answer: a sentence of a lower-ranked passage needs to be this much

@@ -37,10 +37,10 @@ def ingest(
 ) -> None:
     """Index .txt, .md, .html/.htm, .json and .jsonl files; unchanged ones are skipped."""
     # Imported here so that `assistant --help` and the other commands stay quick.
+    from assistant.settings import Settings
     from ingest.embedding import make_embedder
     from ingest.language import make_language_detector
     from ingest.pipeline import ingest_paths
-    from ingest.settings import Settings
     from ingest.store import make_store
 
     settings = Settings()

@@ -7,8 +7,8 @@ import threading
 
 import typer
 
-from assistant.local_llm import LocalLLMServer
-from ingest.settings import Settings
+from assistant.llms.embedded import LocalLLMServer
+from assistant.settings import Settings
 
 
 def register(app: typer.Typer) -> None:

@@ -16,7 +16,7 @@ from assistant.bm25 import fold
 from assistant.citations import without_markers
 from assistant.evidence import Evidence
 from assistant.languages import DEFAULT_LANGUAGE, language_name, normalize_language
-from ingest.settings import BUNDLED_PROMPTS
+from assistant.settings import bundled_prompts
 
 # What the model is told to write when the passages hold no answer.
 NO_ANSWER_TOKEN = "NO_ANSWER"
@@ -32,7 +32,7 @@ class PromptError(Exception):
 
 class Prompts:
     def __init__(self, prompts_dir: Path | None = None):
-        self.directories = [d for d in (prompts_dir, BUNDLED_PROMPTS) if d is not None]
+        self.directories = [d for d in (prompts_dir, bundled_prompts()) if d is not None]
         self.system = self._read("system.txt").strip()
         self.answer = self._read("answer.txt").strip()
         self.condense = self._read("condense.txt").strip()

@@ -51,10 +51,12 @@ from typing import Protocol
 import numpy as np
 
 from assistant.bm25 import BM25Index
+from assistant.settings import RetrievalSettings, Settings
+from assistant.types import Passage
+from ingest import plugins
 from ingest.interfaces import Embedder, VectorStore
 from ingest.names import cross_script_matches, keyed_names
-from ingest.settings import RetrievalSettings, Settings
-from ingest.types import Chunk, Passage
+from ingest.types import Chunk
 
 # Dense candidates searched for each language's best chunk, and re-scored without the bias.
 BALANCED_POOL = 200
@@ -82,15 +84,26 @@ def make_retriever(
     store: VectorStore,
     lexical: LexicalIndex | None = None,
 ) -> Retriever:
-    """The retriever ``retrieval.mode`` names; ``lexical``, the store's snapshot, may be
-    shared with other readers of it (the answer check reads its documents' names)."""
-    config = settings.retrieval
+    """The retriever ``retrieval.mode`` names (``ingest.plugins``); ``lexical``, the
+    store's snapshot, may be shared with other readers of it (the answer check reads its
+    documents' names). A retriever factory takes the settings and these three parts."""
     lexical = lexical or LexicalIndex(store, settings.index_dir / "bm25")
-    if config.mode == "dense":
-        return DenseRetriever(embedder, store, lexical)
-    if config.mode == "bm25":
-        return BM25Retriever(lexical)
-    return HybridRetriever(embedder, store, lexical, config)
+    return plugins.create(
+        "retriever", settings.retrieval.mode, settings,
+        embedder=embedder, store=store, lexical=lexical,
+    )  # fmt: skip
+
+
+def make_hybrid(settings: Settings, *, embedder, store, lexical) -> HybridRetriever:
+    return HybridRetriever(embedder, store, lexical, settings.retrieval)
+
+
+def make_dense(settings: Settings, *, embedder, store, lexical) -> DenseRetriever:
+    return DenseRetriever(embedder, store, lexical)
+
+
+def make_bm25(settings: Settings, *, embedder, store, lexical) -> BM25Retriever:
+    return BM25Retriever(lexical)
 
 
 def rrf_fuse(

@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from ingest.types import Passage
+from assistant.types import Passage
 
 SNIPPET_CHARS = 160
 

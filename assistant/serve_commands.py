@@ -22,8 +22,8 @@ def serve(
     from assistant.api import create_app
     from assistant.ingest_commands import print_report
     from assistant.service import Assistant
+    from assistant.settings import Settings
     from ingest.pipeline import ingest_paths
-    from ingest.settings import Settings
 
     settings = Settings()
     server = settings.server = settings.server.model_copy(

@@ -8,18 +8,25 @@ from collections.abc import Iterator
 from functools import cached_property
 
 from assistant.answering import Answerer
-from assistant.llm import LLM, make_llm
+from assistant.llms import LLM, make_llm
 from assistant.retrieval import LexicalIndex, Retriever, make_retriever
-from assistant.types import Answer, Event, History
+from assistant.settings import Settings
+from assistant.types import Answer, Event, History, Passage
 from ingest.embedding import make_embedder
 from ingest.interfaces import Embedder, LanguageDetector, VectorStore
 from ingest.language import make_language_detector
-from ingest.settings import Settings
 from ingest.store import make_store
-from ingest.types import Document, DocumentRecord, Passage
+from ingest.types import Document, DocumentRecord
 
 
 class Assistant:
+    """Search the indexed articles and answer questions about them.
+
+    Each part (embedder, store, LLM, language detector, retriever) is the one the settings
+    name (``ingest.plugins``), built on first use; a part passed in wins over the
+    settings' choice (tests, notebooks, custom backends).
+    """
+
     def __init__(
         self,
         settings: Settings | None = None,
@@ -28,17 +35,19 @@ class Assistant:
         store: VectorStore | None = None,
         llm: LLM | None = None,
         detector: LanguageDetector | None = None,
+        retriever: Retriever | None = None,
     ):
         self.settings = settings or Settings()
-        # Injected parts win over the settings' choice (tests, notebooks, plugins).
-        if embedder is not None:
-            self.embedder = embedder
-        if store is not None:
-            self.store = store
-        if llm is not None:
-            self.llm = llm
-        if detector is not None:
-            self.detector = detector
+        injected = {
+            "embedder": embedder,
+            "store": store,
+            "llm": llm,
+            "detector": detector,
+            "retriever": retriever,
+        }
+        for name, part in injected.items():
+            if part is not None:
+                setattr(self, name, part)  # shadows the cached_property
 
     @cached_property
     def embedder(self) -> Embedder:
@@ -91,6 +100,8 @@ class Assistant:
         language: str | None = None,
         doc_ids: list[str] | None = None,
     ) -> list[Passage]:
+        """The ``k`` passages (default ``retrieval.k``) most relevant to ``query``, best
+        first; ``language`` (ISO 639-1) and ``doc_ids`` (or their aliases) filter them."""
         return self.retriever.retrieve(
             query, k or self.settings.retrieval.k, language=language, doc_ids=doc_ids
         )
@@ -102,6 +113,11 @@ class Assistant:
         language: str | None = None,
         k: int | None = None,
     ) -> Iterator[Event]:
+        """Answer ``question`` as events: the sources first, progress, then the checked
+        answer, its citations and the whole ``Answer`` (``assistant.types``). ``history``
+        (earlier turns) makes it a follow-up; ``language`` overrides the detected one; ``k``
+        passages are retrieved (default ``answer.k``). Raises InvalidQuestion for a
+        question that is not text; model failures come as an ErrorEvent, not raised."""
         return self.answerer.stream(question, history=history, language=language, k=k)
 
     def ask(
@@ -111,6 +127,7 @@ class Assistant:
         language: str | None = None,
         k: int | None = None,
     ) -> Answer:
+        """``stream`` run to its end: the ``Answer``, verified, refused or not verified."""
         return self.answerer.ask(question, history=history, language=language, k=k)
 
     def document(self, doc_id: str) -> Document | None:
@@ -123,6 +140,7 @@ class Assistant:
         return document.record if document else None
 
     def health(self) -> dict:
+        """The index's size and whether the LLM answers (without starting it)."""
         return {
             "chunks": self.store.count(),
             "documents": len(self.store.document_ids()),

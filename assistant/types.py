@@ -1,12 +1,30 @@
-"""What the answering API returns. ``Answer.to_dict`` is the public `ask --json` shape,
-shared by the CLI, the HTTP API, the chat and the evaluations."""
+"""What searching and answering return. ``Passage.to_dict`` is the public `search --json`
+shape and ``Answer.to_dict`` the public `ask --json` shape, shared by the CLI, the HTTP
+API, the chat and the evaluations."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
-from ingest.types import Passage
+
+@dataclass
+class Passage:
+    """A retrieved chunk (``ingest.types.Chunk``) with its retrieval score. Its
+    ``to_dict`` is the public `search --json` shape."""
+
+    doc_id: str
+    chunk_id: str
+    title: str
+    language: str
+    score: float
+    start: int
+    end: int
+    text: str
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
 
 History = list[dict]  # [{"role": "user" | "assistant", "content": str}, ...]
 

@@ -24,15 +24,16 @@ from assistant.types import (
     DoneEvent,
     ErrorEvent,
     Event,
+    Passage,
     ProgressEvent,
     SourcesEvent,
     TokenEvent,
 )
-from ingest.types import Document, Passage
+from ingest.types import Document
 
 if TYPE_CHECKING:
     from assistant.service import Assistant
-    from ingest.settings import Settings
+    from assistant.settings import Settings
 
 STATIC_DIR = Path(__file__).parent / "static"
 CHAT_JS = (STATIC_DIR / "chat.js").read_text(encoding="utf-8")

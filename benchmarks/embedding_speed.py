@@ -19,8 +19,9 @@ from typing import get_args
 import numpy as np
 import psutil
 
+from assistant.settings import Settings
 from ingest.embedding import batch_size, make_embedder
-from ingest.settings import EmbeddingSettings, Settings
+from ingest.settings import EmbeddingSettings
 
 QUERY = "How many proposals did Ha Tinh receive?"
 QUERY_REPEATS = 50

@@ -18,11 +18,11 @@ import json
 import numpy as np
 
 from assistant.service import Assistant
+from assistant.settings import Settings
 from benchmarks.run import GOLD, RESULTS_DIR, machine
 from evals.gold import SPLITS, load_gold, split_of
 from evals.metrics import facts_matched
 from evals.runner import search_query
-from ingest.settings import Settings
 
 # (answer.k, answer.max_sentences, answer.passage_max_sentences); the default is among them.
 PROMPT_SIZES = ((3, 3, 2), (3, 5, 2), (5, 5, 3), (5, 8, 3), (8, 8, 4))

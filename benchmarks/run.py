@@ -39,6 +39,7 @@ from assistant.retrieval import (
     LexicalIndex,
     Retriever,
 )
+from assistant.settings import Settings
 from benchmarks.embedding_speed import measure_embedding_speed
 from benchmarks.retrieval_quality import (
     CROSS_LINGUAL_EXAMPLE,
@@ -54,8 +55,9 @@ from ingest.embedding import make_embedder
 from ingest.interfaces import Embedder, LanguageDetector, VectorStore
 from ingest.language import make_language_detector
 from ingest.pipeline import IngestReport, ingest_paths
-from ingest.settings import PROJECT_ROOT, Settings
 from ingest.store import make_store
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent  # the repository
 
 RESULTS_DIR = PROJECT_ROOT / "benchmarks" / "results"
 GOLD = PROJECT_ROOT / "evals" / "gold.jsonl"

@@ -4,6 +4,7 @@ imports this package."""
 
 from __future__ import annotations
 
+import importlib.util
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
     from assistant.service import Assistant
 
 DEFAULT_GOLD = Path(__file__).parent / "gold.jsonl"
+EVAL_EXTRA_MODULES = ("matplotlib", "llama_index.llms.openai_like")
 INTERRUPTED_EXIT_CODE = 130
 
 eval_app = typer.Typer(
@@ -36,6 +38,17 @@ class PipelineName(StrEnum):
 
 def register(app: typer.Typer) -> None:
     app.add_typer(eval_app, name="eval")
+
+
+def require_eval_extra(console: Console) -> None:
+    """Exit with the install command when the `eval` extra (report plots, the naive
+    baseline) is not installed: the product runs without it, evaluations do not."""
+    missing = [name for name in EVAL_EXTRA_MODULES if importlib.util.find_spec(name) is None]
+    if missing:
+        console.print(
+            f"Evaluations need {', '.join(missing)}: pip install 'news-assistant[eval]'."
+        )
+        raise typer.Exit(1)
 
 
 def make_assistant() -> Assistant:
@@ -92,6 +105,7 @@ def run(
         if (lang is None or item.language == lang) and (split is None or split_of(item) == split)
     ][:limit]
 
+    require_eval_extra(console)
     # Imported only when evaluating: they pull in matplotlib and the openai client.
     from evals.judge import Judge
     from evals.runner import ProductPipeline, RunOptionsMismatch, run_eval

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from openai import OpenAI, OpenAIError
 
+from assistant.settings import bundled_prompts
 from evals.gold import GoldItem
-from ingest.settings import BUNDLED_PROMPTS
 
 JSON_OBJECT = re.compile(r"\{.*\}", re.DOTALL)
 
@@ -28,7 +28,7 @@ class Judge:
         base_url: str,
         model: str,
         api_key: str = "not-needed",
-        template: Path = BUNDLED_PROMPTS / "judge.txt",
+        template: Path = bundled_prompts() / "judge.txt",
     ):
         self.client = OpenAI(base_url=base_url, api_key=api_key)
         self.model = model

@@ -6,9 +6,9 @@ quoted and highlighted exactly."""
 from __future__ import annotations
 
 import re
+import threading
 from bisect import bisect_right
 from collections.abc import Sequence
-from functools import cache
 from itertools import pairwise
 
 import pysbd
@@ -72,9 +72,17 @@ def _split_line(line: str, language: str) -> list[Span]:
     return spans
 
 
-@cache
+_SEGMENTERS = threading.local()
+
+
 def _segmenter(language: str) -> pysbd.Segmenter:
-    return pysbd.Segmenter(language=language, clean=False)
+    """This thread's segmenter for ``language``: a pysbd Segmenter keeps the text it is
+    splitting on itself, so two threads sharing one split each other's text (seen when
+    two questions were answered at once)."""
+    cached = vars(_SEGMENTERS).setdefault("by_language", {})
+    if language not in cached:
+        cached[language] = pysbd.Segmenter(language=language, clean=False)
+    return cached[language]
 
 
 def _locate(line: str, segments: Sequence[str]) -> list[Span] | None:

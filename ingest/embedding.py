@@ -24,9 +24,11 @@ from pathlib import Path
 
 import numpy as np
 
+from ingest import offline, plugins
 from ingest.e5_convert import E5_MODEL_NAME, build_directory_once, ensure_e5_model
+from ingest.errors import EmbeddingModelError
 from ingest.interfaces import Embedder
-from ingest.settings import EmbeddingSettings, Settings
+from ingest.settings import EmbeddingSettings, IngestSettings
 
 ONNX_FP32_FILE = "model.onnx"
 ONNX_INT8_FILE = "model-int8-u8u8.onnx"
@@ -42,24 +44,38 @@ DEFAULT_BATCH_SIZES = {"onnx-int8": 1, "onnx": 1, "torch": 32}
 logger = logging.getLogger(__name__)
 
 
-class EmbeddingModelError(RuntimeError):
-    """The configured embedding model cannot be found or loaded."""
+def make_embedder(settings: IngestSettings) -> Embedder:
+    """The embedder ``embedding.backend`` names (``ingest.plugins``)."""
+    return plugins.create("embedder", settings.embedding.backend, settings)
 
 
-def make_embedder(settings: Settings) -> Embedder:
+def make_onnx_int8(settings: IngestSettings) -> OnnxEmbedder:
+    """The ``onnx-int8`` embedder: the model quantized U8U8, run by ONNX Runtime."""
+    export_dir = ensure_onnx_export(model_source(settings), settings.models_dir)
+    name = f"{embedder_name(settings)}-{INT8_SCHEME}"
+    return OnnxEmbedder(export_dir, ensure_int8_model(export_dir), name, settings.embedding)
+
+
+def make_onnx(settings: IngestSettings) -> OnnxEmbedder:
+    """The ``onnx`` embedder: the model in fp32, run by ONNX Runtime."""
+    export_dir = ensure_onnx_export(model_source(settings), settings.models_dir)
+    model_file = export_dir / ONNX_FP32_FILE
+    return OnnxEmbedder(export_dir, model_file, embedder_name(settings), settings.embedding)
+
+
+def make_torch(settings: IngestSettings) -> TorchEmbedder:
+    """The ``torch`` embedder: sentence-transformers on PyTorch fp32."""
     config = settings.embedding
-    source = model_source(settings)
-    name = f"{config.model}@{config.backend}"
-    if config.backend == "torch":
-        return TorchEmbedder(load_sentence_transformer(source, config.threads), name, config)
-    export_dir = ensure_onnx_export(source, settings.models_dir)
-    if config.backend == "onnx-int8":
-        model_file = ensure_int8_model(export_dir)
-        return OnnxEmbedder(export_dir, model_file, f"{name}-{INT8_SCHEME}", config)
-    return OnnxEmbedder(export_dir, export_dir / ONNX_FP32_FILE, name, config)
+    model = load_sentence_transformer(model_source(settings), config.threads)
+    return TorchEmbedder(model, embedder_name(settings), config)
 
 
-def model_source(settings: Settings) -> str:
+def embedder_name(settings: IngestSettings) -> str:
+    """Part of every stored document's content hash: another model or backend re-embeds."""
+    return f"{settings.embedding.model}@{settings.embedding.backend}"
+
+
+def model_source(settings: IngestSettings) -> str:
     """What sentence-transformers loads: the converted e5 directory, or the configured
     name (a local directory or a hub name)."""
     if settings.embedding.model == E5_MODEL_NAME:
@@ -84,7 +100,8 @@ def load_sentence_transformer(source: str, threads: int | None = None, **model_k
 
 
 def batch_size(config: EmbeddingSettings) -> int:
-    return config.batch_size or DEFAULT_BATCH_SIZES[config.backend]
+    """Texts per inference call: the setting, else the backend's best (one text)."""
+    return config.batch_size or DEFAULT_BATCH_SIZES.get(config.backend, 1)
 
 
 def l2_normalise(vectors: np.ndarray) -> np.ndarray:
@@ -117,6 +134,7 @@ class TorchEmbedder:
 
 class OnnxEmbedder:
     def __init__(self, export_dir: Path, model_file: Path, name: str, config: EmbeddingSettings):
+        offline.apply()  # ONNX Runtime reads its telemetry opt-out when it initialises
         import onnxruntime
         from tokenizers import Tokenizer
 

@@ -6,8 +6,10 @@ import importlib.util
 import math
 from collections.abc import Sequence
 
+from ingest import plugins
+from ingest.errors import PluginError
 from ingest.interfaces import LanguageDetector
-from ingest.settings import Settings
+from ingest.settings import IngestSettings
 
 UNDETERMINED = "und"
 
@@ -73,12 +75,19 @@ class Py3LangidDetector:
         return best if score - runner_up >= math.log(MIN_LEAD_RATIO) else UNDETERMINED
 
 
-def make_language_detector(settings: Settings) -> LanguageDetector:
-    if settings.language_detector == "py3langid":
-        if importlib.util.find_spec("py3langid") is None:
-            raise RuntimeError(
-                "language_detector = 'py3langid' but the py3langid package is not installed; "
-                "install it (pip install py3langid) or use the default 'lingua'."
-            )
-        return Py3LangidDetector()
+def make_language_detector(settings: IngestSettings) -> LanguageDetector:
+    """The detector ``language_detector`` names (``ingest.plugins``)."""
+    return plugins.create("language_detector", settings.language_detector, settings)
+
+
+def make_lingua(settings: IngestSettings) -> LinguaDetector:
     return LinguaDetector()
+
+
+def make_py3langid(settings: IngestSettings) -> Py3LangidDetector:
+    if importlib.util.find_spec("py3langid") is None:
+        raise PluginError(
+            "language_detector = 'py3langid' but the py3langid package is not installed; "
+            "install it (pip install py3langid) or use the default 'lingua'."
+        )
+    return Py3LangidDetector()

@@ -30,7 +30,7 @@ from ingest.cleaning import clean_text, derive_title
 from ingest.interfaces import Embedder, LanguageDetector, VectorStore
 from ingest.readers import ReadError, find_files, read_file
 from ingest.records import RECORD_VERSION, build_record
-from ingest.settings import Settings
+from ingest.settings import IngestSettings
 from ingest.types import Chunk, Document, ManifestEntry
 
 # Chunks embedded in one call, across documents; bounds the vectors held before storing.
@@ -63,7 +63,7 @@ class _Planned:
     document: Document | None  # None: kept from the store untouched, not in this run
 
 
-def content_hash(document: Document, settings: Settings, embedder: Embedder) -> str:
+def content_hash(document: Document, settings: IngestSettings, embedder: Embedder) -> str:
     """``<embedder>:<sha256>``; the prefix tells when vectors from another model are stored."""
     payload = [
         document.text,
@@ -86,7 +86,7 @@ def _embedder_key(embedder: Embedder) -> str:
 
 def ingest_paths(
     paths: Sequence[Path],
-    settings: Settings,
+    settings: IngestSettings,
     *,
     embedder: Embedder,
     store: VectorStore,
@@ -146,7 +146,7 @@ def _progress_bar(enabled: bool) -> Progress:
 
 def _scan(
     paths: Sequence[Path],
-    settings: Settings,
+    settings: IngestSettings,
     embedder: Embedder,
     report: IngestReport,
     bar: Progress,
@@ -246,7 +246,7 @@ class _Prepared:
 
 
 def _prepare(
-    document: Document, digest: str, settings: Settings, detector: LanguageDetector
+    document: Document, digest: str, settings: IngestSettings, detector: LanguageDetector
 ) -> _Prepared:
     if document.language == "und":
         document.language = detector.detect(document.text)

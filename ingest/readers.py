@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from ingest.errors import ReadError
 from ingest.types import Document
 
 TEXT_SUFFIXES = {".txt", ".md"}
@@ -20,10 +21,6 @@ HTML_SUFFIXES = {".html", ".htm"}
 JSON_SUFFIXES = {".json", ".jsonl"}
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | JSON_SUFFIXES
 RECORD_FIELDS = ("title", "url", "date", "language")
-
-
-class ReadError(Exception):
-    """A file that yields nothing; the message says why, for a person to act on."""
 
 
 @dataclass

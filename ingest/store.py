@@ -16,8 +16,9 @@ import chromadb
 import numpy as np
 from chromadb.config import Settings as ChromaSettings
 
+from ingest import plugins
 from ingest.interfaces import VectorStore
-from ingest.settings import Settings
+from ingest.settings import IngestSettings
 from ingest.types import Chunk, Document, DocumentRecord, ManifestEntry
 
 # Chroma must never embed anything itself: its default embedder downloads a model.
@@ -214,7 +215,13 @@ class ChromaStore:
             offset += PAGE
 
 
-def make_store(settings: Settings) -> VectorStore:
+def make_store(settings: IngestSettings) -> VectorStore:
+    """The store ``index.backend`` names (``ingest.plugins``)."""
+    return plugins.create("store", settings.index.backend, settings)
+
+
+def make_chroma(settings: IngestSettings) -> ChromaStore:
+    """The ``chroma`` store: embedded under ``data_dir``, or the server at ``chroma_url``."""
     chroma_settings = ChromaSettings(anonymized_telemetry=False)
     if settings.index.chroma_url:
         url = urlparse(settings.index.chroma_url)

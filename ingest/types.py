@@ -69,20 +69,3 @@ class Chunk:
     title: str = ""
     prev_id: str | None = None
     next_id: str | None = None
-
-
-@dataclass
-class Passage:
-    """A retrieved chunk. Its ``to_dict`` is the public `search --json` shape."""
-
-    doc_id: str
-    chunk_id: str
-    title: str
-    language: str
-    score: float
-    start: int
-    end: int
-    text: str
-
-    def to_dict(self) -> dict:
-        return asdict(self)

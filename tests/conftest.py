@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from ingest.settings import PROJECT_ROOT, Settings
+from assistant.settings import Settings
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent  # the repository
 
 
 @pytest.fixture(scope="session")

@@ -8,8 +8,8 @@ import pytest
 
 from assistant.citations import without_markers
 from assistant.service import Assistant
+from assistant.settings import Settings
 from ingest.pipeline import ingest_paths
-from ingest.settings import Settings
 
 QUESTIONS = {
     "de": "Wie viele Dialoge fanden seit 2015 auf Provinzebene statt, laut der Online-Konferenz "

@@ -14,20 +14,21 @@ from assistant.answering import Answerer
 from assistant.citations import passage_sentences
 from assistant.cli import app
 from assistant.languages import language_name
-from assistant.llm import LLMError, make_llm
+from assistant.llms import LLMError, make_llm
 from assistant.prompts import NO_ANSWER_TOKEN, Prompts
 from assistant.questions import InvalidQuestion
+from assistant.settings import Settings, bundled_prompts
 from assistant.types import (
     CitationsEvent,
     DoneEvent,
     ErrorEvent,
+    Passage,
     ProgressEvent,
     SourcesEvent,
     TokenEvent,
 )
 from ingest.names import name_key
-from ingest.settings import BUNDLED_PROMPTS, Settings
-from ingest.types import DocumentRecord, Passage
+from ingest.types import DocumentRecord
 from tests.fake_openai import FakeOpenAIServer
 from tests.test_citations import make_passages
 
@@ -293,8 +294,8 @@ def test_no_answer_start_for_a_language_without_a_template_nor_for_other_endpoin
 
 
 def test_bundled_answer_starts_cover_the_languages_with_a_no_answer_message():
-    starts = {path.name for path in (BUNDLED_PROMPTS / "answer_start").glob("*.txt")}
-    assert starts == {path.name for path in (BUNDLED_PROMPTS / "no_answer").glob("*.txt")}
+    starts = {path.name for path in (bundled_prompts() / "answer_start").glob("*.txt")}
+    assert starts == {path.name for path in (bundled_prompts() / "no_answer").glob("*.txt")}
 
 
 def test_a_bare_number_is_an_answer():
@@ -353,7 +354,7 @@ def test_custom_prompts_dir_overrides_only_the_files_it_holds(tmp_path):
     (tmp_path / "no_answer" / "vi.txt").write_text("Không có.")
     prompts = Prompts(tmp_path)
     assert prompts.no_answer("vi") == "Không có."
-    assert prompts.no_answer("de") == (BUNDLED_PROMPTS / "no_answer/de.txt").read_text().strip()
+    assert prompts.no_answer("de") == (bundled_prompts() / "no_answer/de.txt").read_text().strip()
     llm = ScriptedLLM(GOOD_REPLY)
     make_answerer(llm, settings=Settings(answer={"prompts_dir": tmp_path})).ask(QUESTION)
     assert user_prompt(llm).endswith("In English!")
@@ -364,7 +365,7 @@ def test_bundled_no_answer_messages_cover_the_required_languages():
     prompts = Prompts()
     english = prompts.no_answer("en")
     for language in REQUIRED_NO_ANSWER_LANGUAGES:
-        assert (BUNDLED_PROMPTS / "no_answer" / f"{language}.txt").is_file()
+        assert (bundled_prompts() / "no_answer" / f"{language}.txt").is_file()
         assert language == "en" or prompts.no_answer(language) != english
 
 

@@ -27,13 +27,13 @@ from assistant import serve_commands
 from assistant.api import create_app
 from assistant.prompts import NO_ANSWER_TOKEN
 from assistant.service import Assistant
-from assistant.types import Answer, Citation, CitationsEvent, ErrorEvent, SourcesEvent
+from assistant.settings import Settings
+from assistant.types import Answer, Citation, CitationsEvent, ErrorEvent, Passage, SourcesEvent
 from assistant.ui import Turn, apply_event, history_of, render_document_page, render_view
 from ingest.language import make_language_detector
 from ingest.pipeline import ingest_paths
-from ingest.settings import Settings
 from ingest.store import make_store
-from ingest.types import Document, Passage
+from ingest.types import Document
 from tests.fake_openai import FakeOpenAIServer
 from tests.fakes import HashEmbedder
 

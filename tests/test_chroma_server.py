@@ -10,9 +10,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from assistant.settings import Settings, bundled_corpus
 from ingest.language import LinguaDetector
 from ingest.pipeline import ingest_paths
-from ingest.settings import BUNDLED_CORPUS, Settings
 from ingest.store import make_store
 from tests.fakes import HashEmbedder
 
@@ -58,7 +58,7 @@ def test_two_app_servers_share_one_chroma_server(chroma_url: str, tmp_path: Path
     embedder, detector = HashEmbedder(), LinguaDetector()
 
     report = ingest_paths(
-        [BUNDLED_CORPUS],
+        [bundled_corpus()],
         settings_a,
         embedder=embedder,
         store=make_store(settings_a),
@@ -78,7 +78,7 @@ def test_two_app_servers_share_one_chroma_server(chroma_url: str, tmp_path: Path
     assert other.get_document(best.doc_id).text[best.start : best.end] == best.text
 
     rerun = ingest_paths(
-        [BUNDLED_CORPUS],
+        [bundled_corpus()],
         settings_b,
         embedder=embedder,
         store=other,

@@ -3,9 +3,9 @@ from pathlib import Path
 
 import pytest
 
+from assistant.settings import bundled_corpus
 from ingest.chunking import chunk_document, embedding_texts, split_sentences
 from ingest.cleaning import clean_text
-from ingest.settings import BUNDLED_CORPUS
 from ingest.types import Document
 
 CORPUS_LANGUAGES = {"000": "de", "001": "de", "002": "ar", "003": "hu", "004": "de"}
@@ -21,7 +21,7 @@ def sentences(text: str, language: str) -> list[str]:
 
 
 @pytest.mark.parametrize("max_chars", [100, 300, 900])
-@pytest.mark.parametrize("path", sorted(BUNDLED_CORPUS.glob("*.txt")), ids=lambda p: p.name[:3])
+@pytest.mark.parametrize("path", sorted(bundled_corpus().glob("*.txt")), ids=lambda p: p.name[:3])
 def test_every_chunk_is_an_exact_span_of_its_document(path: Path, max_chars: int):
     document = corpus_document(path)
     chunks = chunk_document(document, max_chars)
@@ -42,13 +42,13 @@ def test_every_chunk_is_an_exact_span_of_its_document(path: Path, max_chars: int
 
 
 def test_chunks_end_on_sentence_boundaries():
-    document = corpus_document(next(BUNDLED_CORPUS.glob("000_*.txt")))
+    document = corpus_document(next(bundled_corpus().glob("000_*.txt")))
     ends = {end for _, end in split_sentences(document.text, "de")}
     assert all(chunk.end in ends for chunk in chunk_document(document, 900))
 
 
 def test_overlap_repeats_the_last_sentence():
-    document = corpus_document(next(BUNDLED_CORPUS.glob("003_*.txt")))
+    document = corpus_document(next(bundled_corpus().glob("003_*.txt")))
     chunks = chunk_document(document, 900, overlap_sentences=1)
     first_sentences = split_sentences(chunks[1].text, "hu")
     repeated = chunks[1].text[first_sentences[0][0] : first_sentences[0][1]]
@@ -123,7 +123,19 @@ def test_cjk_sentence_without_spaces_is_cut_hard():
 
 
 def test_each_chunk_is_embedded_as_its_own_text():
-    document = corpus_document(next(BUNDLED_CORPUS.glob("001_*.txt")))
+    document = corpus_document(next(bundled_corpus().glob("001_*.txt")))
     document.title = "Massenmobilisierung im Bezirk"
     chunks = chunk_document(document, 300)
     assert embedding_texts(document, chunks) == [chunk.text for chunk in chunks]
+
+
+def test_sentences_split_the_same_from_many_threads_at_once():
+    # pysbd keeps the text it splits on its Segmenter: a shared one, used by two answers at
+    # once, split one question's text at the other's offsets.
+    from concurrent.futures import ThreadPoolExecutor
+
+    texts = [path.read_text(encoding="utf-8") for path in sorted(bundled_corpus().glob("00[014]*"))]
+    expected = [split_sentences(text, "de") for text in texts]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(lambda text: split_sentences(text, "de"), texts * 8))
+    assert results == expected * 8

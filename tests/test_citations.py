@@ -12,7 +12,7 @@ from assistant.citations import (
     unsupported_numbers,
     verify_answer,
 )
-from ingest.types import Passage
+from assistant.types import Passage
 from tests.fakes import HashEmbedder
 
 # Each passage sits after a lead-in, so quote offsets are document offsets, not passage ones.

@@ -2,17 +2,17 @@ from pathlib import Path
 
 import pytest
 
+from assistant.settings import bundled_corpus
 from ingest.cleaning import TITLE_MAX_CHARS, clean_text, derive_title
-from ingest.settings import BUNDLED_CORPUS
 
 FOOTER_WORDS = ("Quelle", "Kommentar (0)", "مصدر", "تعليق (0)", "Forrás", "Hozzászólás (0)")
 
 
 def corpus(name_prefix: str) -> str:
-    return next(BUNDLED_CORPUS.glob(f"{name_prefix}_*.txt")).read_text(encoding="utf-8")
+    return next(bundled_corpus().glob(f"{name_prefix}_*.txt")).read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize("path", sorted(BUNDLED_CORPUS.glob("*.txt")), ids=lambda p: p.name[:3])
+@pytest.mark.parametrize("path", sorted(bundled_corpus().glob("*.txt")), ids=lambda p: p.name[:3])
 def test_corpus_footers_are_gone_and_body_kept(path: Path):
     raw = path.read_text(encoding="utf-8")
     text = clean_text(raw).text

@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 from tokenizers import Tokenizer
 
+from assistant.settings import Settings, bundled_corpus
 from benchmarks.embedding_speed import corpus_word_chunks
 from ingest import e5_convert
 from ingest.e5_convert import E5_MODEL_NAME, ensure_e5_model
 from ingest.embedding import EmbeddingModelError, make_embedder
-from ingest.settings import BUNDLED_CORPUS, Settings
 
 VIETNAMESE = "Hà Tĩnh đã nhận được 1.234 đề xuất, kiến nghị của cử tri."
 TRICKY_TEXTS = {
@@ -43,7 +43,7 @@ def engine():
 @pytest.fixture(scope="module")
 def corpus_chunks() -> list[str]:
     # A sample of the ~200-word chunks keeps the (slow) C engine's share of the run small.
-    return corpus_word_chunks(BUNDLED_CORPUS)[::4]
+    return corpus_word_chunks(bundled_corpus())[::4]
 
 
 @pytest.fixture(scope="module")

@@ -10,9 +10,9 @@ import typer
 from typer.testing import CliRunner
 
 from assistant.service import Assistant
+from assistant.settings import LLMSettings, Settings, bundled_corpus
 from evals import cli
 from ingest.pipeline import ingest_paths
-from ingest.settings import BUNDLED_CORPUS, LLMSettings, Settings
 from tests.fake_openai import FakeOpenAIServer
 from tests.fakes import HashEmbedder
 
@@ -52,7 +52,7 @@ def assistant(server, tmp_path_factory) -> Assistant:
     )
     assistant = Assistant(settings, embedder=HashEmbedder())
     ingest_paths(
-        [BUNDLED_CORPUS],
+        [bundled_corpus()],
         settings,
         embedder=assistant.embedder,
         store=assistant.store,

@@ -1,8 +1,8 @@
 from types import SimpleNamespace
 
+from assistant.settings import Settings
 from evals.gold import GoldItem
 from evals.naive import NaivePipeline, ProductEmbedding
-from ingest.settings import Settings
 from ingest.types import Document
 from tests.fake_openai import FakeOpenAIServer
 from tests.fakes import HashEmbedder

@@ -11,9 +11,9 @@ import typer
 from typer.testing import CliRunner
 
 from assistant.service import Assistant
+from assistant.settings import Settings, bundled_corpus
 from evals import cli
 from ingest.pipeline import ingest_paths
-from ingest.settings import BUNDLED_CORPUS, Settings
 
 pytestmark = pytest.mark.slow
 
@@ -28,7 +28,7 @@ def corpus_assistant(model_cache_dir: Path, tmp_path_factory) -> Assistant:
     settings = Settings(data_dir=tmp_path_factory.mktemp("gate"), model_cache_dir=model_cache_dir)
     assistant = Assistant(settings)
     ingest_paths(
-        [BUNDLED_CORPUS],
+        [bundled_corpus()],
         settings,
         embedder=assistant.embedder,
         store=assistant.store,

@@ -9,6 +9,7 @@ from assistant.types import (
     CitationsEvent,
     DoneEvent,
     ErrorEvent,
+    Passage,
     SourcesEvent,
     TokenEvent,
 )
@@ -23,7 +24,6 @@ from evals.runner import (
     run_eval,
     search_query,
 )
-from ingest.types import Passage
 
 GOLD = load_gold(Path(__file__).parent / "data" / "gold_small.jsonl")
 S1, S2, S3 = GOLD

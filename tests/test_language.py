@@ -2,10 +2,11 @@ import importlib.util
 
 import pytest
 
+from assistant.settings import Settings, bundled_corpus
 from ingest.cleaning import clean_text
+from ingest.errors import PluginError
 from ingest.interfaces import LanguageDetector
 from ingest.language import LinguaDetector, make_language_detector
-from ingest.settings import BUNDLED_CORPUS, Settings
 
 CORPUS_LANGUAGES = {"000": "de", "001": "de", "002": "ar", "003": "hu", "004": "de"}
 QUESTIONS = {
@@ -42,7 +43,7 @@ def test_short_questions(detector: LanguageDetector, question: str, language: st
 
 @pytest.mark.parametrize(("prefix", "language"), CORPUS_LANGUAGES.items())
 def test_corpus_documents(detector: LanguageDetector, prefix: str, language: str):
-    text = clean_text(next(BUNDLED_CORPUS.glob(f"{prefix}_*.txt")).read_text("utf-8")).text
+    text = clean_text(next(bundled_corpus().glob(f"{prefix}_*.txt")).read_text("utf-8")).text
     assert detector.detect(text) == language
 
 
@@ -62,5 +63,5 @@ def test_py3langid_without_the_package_is_a_clear_error(monkeypatch):
         "find_spec",
         lambda name, *args: None if name == "py3langid" else real_find_spec(name, *args),
     )
-    with pytest.raises(RuntimeError, match="py3langid package is not installed"):
+    with pytest.raises(PluginError, match="py3langid package is not installed"):
         make_language_detector(Settings(language_detector="py3langid"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from assistant.citations import PromptPassage, Span
 from assistant.leakage import leaked_words, replace_words
-from ingest.types import Passage
+from assistant.types import Passage
 
 SOURCE = (
     "Genosse Nguyen Anh Tuan, Mitglied des Zentralkomitees der Partei und Sekretär des "

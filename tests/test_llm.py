@@ -6,14 +6,10 @@ from __future__ import annotations
 import openai
 import pytest
 
-from assistant.llm import (
-    EmbeddedLLM,
-    LLMError,
-    OpenAICompatibleLLM,
-    bad_output_reason,
-    make_llm,
-)
-from ingest.settings import Settings
+from assistant.llms import LLMError, make_llm
+from assistant.llms.embedded import EmbeddedLLM
+from assistant.llms.openai_compatible import OpenAICompatibleLLM, bad_output_reason
+from assistant.settings import Settings
 from tests.fake_openai import FakeOpenAIServer
 
 QUESTION = [
@@ -157,7 +153,7 @@ def test_retries_run_out_as_unavailable(server):
 
 def test_backoff_grows_exponentially(server, monkeypatch):
     sleeps = []
-    monkeypatch.setattr("assistant.llm.time.sleep", sleeps.append)
+    monkeypatch.setattr("assistant.llms.openai_compatible.time.sleep", sleeps.append)
     server.failure = "500"
     failure_of(OpenAICompatibleLLM(server.base_url, "m", retries=3, backoff_s=0.5))
     assert sleeps == [0.5, 1.0, 2.0]

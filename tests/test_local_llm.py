@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from assistant import local_llm
-from assistant.llm import LLMError, make_llm
 from assistant.llm_commands import register
-from ingest.settings import LLMSettings, Settings
+from assistant.llms import LLMError, make_llm
+from assistant.llms import embedded as local_llm
+from assistant.settings import LLMSettings, Settings
 
 PARTS = [b"GGUF-head-", b"middle-", b"tail"]
 

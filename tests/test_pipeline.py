@@ -12,13 +12,15 @@ from typer.testing import CliRunner
 
 import ingest.language
 from assistant.ingest_commands import register
+from assistant.settings import Settings, bundled_corpus
 from ingest.language import LinguaDetector
 from ingest.pipeline import IngestReport, ingest_paths
-from ingest.settings import BUNDLED_CORPUS, PROJECT_ROOT, Settings
 from ingest.store import ChromaStore, make_store
 from tests.fakes import HashEmbedder
 
-CORPUS_NAMES = sorted(p.name for p in BUNDLED_CORPUS.glob("*.txt"))
+PROJECT_ROOT = Path(__file__).resolve().parent.parent  # the repository
+
+CORPUS_NAMES = sorted(p.name for p in bundled_corpus().glob("*.txt"))
 GERMAN = "Die Provinz Bac Ninh hat 1.014 Modelle der Massenmobilisierung entwickelt. " * 3
 
 
@@ -29,7 +31,7 @@ def detector() -> LinguaDetector:
 
 @pytest.fixture
 def corpus(tmp_path: Path) -> Path:
-    return Path(shutil.copytree(BUNDLED_CORPUS, tmp_path / "corpus"))
+    return Path(shutil.copytree(bundled_corpus(), tmp_path / "corpus"))
 
 
 class Index:
@@ -278,7 +280,7 @@ CRASHING_INGEST = textwrap.dedent(
     from pathlib import Path
     from ingest.language import LinguaDetector
     from ingest.pipeline import ingest_paths
-    from ingest.settings import Settings
+    from assistant.settings import Settings
     from ingest.store import ChromaStore, make_store
     from tests.fakes import HashEmbedder
 

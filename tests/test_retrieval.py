@@ -14,7 +14,7 @@ from assistant.retrieval import (
     names_and_numbers,
     rrf_fuse,
 )
-from ingest.settings import Settings
+from assistant.settings import Settings
 from ingest.store import make_store
 from ingest.types import Chunk, Document
 from tests.fakes import HashEmbedder

@@ -8,10 +8,10 @@ from typer.testing import CliRunner
 import assistant.service
 from assistant import search_commands
 from assistant.service import Assistant
+from assistant.settings import Settings
 from ingest.embedding import ensure_int8_model, ensure_onnx_export, make_embedder, model_source
 from ingest.language import make_language_detector
 from ingest.pipeline import ingest_paths
-from ingest.settings import Settings
 from ingest.store import make_store
 from tests.fakes import HashEmbedder
 from tests.test_retrieval import DOCUMENTS, write_document

@@ -5,7 +5,7 @@ import pytest
 from chromadb.api.types import DefaultEmbeddingFunction
 from chromadb.utils.embedding_functions.onnx_mini_lm_l6_v2 import ONNXMiniLM_L6_V2
 
-from ingest.settings import Settings
+from assistant.settings import Settings
 from ingest.store import ChromaStore, make_store
 from ingest.types import Chunk, Document, ManifestEntry
 from tests.fakes import HashEmbedder

@@ -14,8 +14,8 @@ from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 
 from assistant.api import create_app
 from assistant.service import Assistant
+from assistant.settings import Settings
 from ingest.pipeline import ingest_paths
-from ingest.settings import PROJECT_ROOT, Settings
 from tests.fake_openai import FakeOpenAIServer
 from tests.test_api import (
     LANTERN_QUESTION,
@@ -26,6 +26,8 @@ from tests.test_api import (
     make_app,
     scripted_reply,
 )
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent  # the repository
 
 pytestmark = pytest.mark.browser
 

@@ -6,11 +6,12 @@ import pytest
 
 from assistant.citations import EvidenceScorer
 from assistant.evidence import EvidencePlanner
+from assistant.settings import AnswerSettings
+from assistant.types import Passage
 from assistant.verification import AnswerChecker, misdated, misnamed
 from ingest.names import name_key
 from ingest.records import build_record
-from ingest.settings import AnswerSettings
-from ingest.types import Document, Passage
+from ingest.types import Document
 
 ARTICLES = {
     "bac-ninh.txt": "Bac Ninh held talks. Since the beginning of the term, Bac Ninh held 1.269 "

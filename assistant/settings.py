@@ -1,0 +1,221 @@
+"""The product's one typed configuration object.
+
+Sources, highest priority first: constructor arguments, ``ASSISTANT_*`` environment
+variables (nested fields with ``__``, e.g. ``ASSISTANT_LLM__BASE_URL``), the TOML file
+named by ``ASSISTANT_CONFIG`` (default ``./assistant.toml``), then the defaults below.
+``Settings`` is an ``ingest.settings.IngestSettings`` (index, embedding, chunking,
+language detection) with the product's own sections added, so ingest functions take it
+as it is. docs/configuration.md lists every field; it is generated from this module.
+"""
+
+from __future__ import annotations
+
+import os
+from importlib import resources
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from ingest.settings import IngestSettings, Section
+
+
+def bundled_corpus() -> Path:
+    """The sample articles shipped with the product."""
+    return Path(str(resources.files("assistant") / "corpus"))
+
+
+def bundled_prompts() -> Path:
+    """The prompt templates shipped with the product."""
+    return Path(str(resources.files("prompts")))
+
+
+class RetrievalSettings(Section):
+    mode: str = Field(
+        "hybrid",
+        description="hybrid (dense + BM25 + per-language best + names, RRF), dense, bm25, "
+        "or a retriever a plugin registers.",
+    )
+    k: int = Field(5, ge=1, description="Passages returned by `search`.")
+    candidates: int = Field(50, ge=1, description="Candidates each retriever hands to fusion.")
+    rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant.")
+    dense_weight: float = Field(1.0, description="RRF weight of the dense list.")
+    bm25_weight: float = Field(1.0, description="RRF weight of the BM25 list.")
+    names_numbers_weight: float = Field(
+        1.0,
+        description="RRF weight of a BM25 list over the query's capitalised words and numbers "
+        "only: what a question shares with a passage in another language.",
+    )
+    names_across_scripts_weight: float = Field(
+        1.0,
+        ge=0.0,
+        description="RRF weight of the best chunk of each document that writes one of the "
+        "query's names in another script (matched on phonetic keys: 'Хатинь' = 'ها تينه' = "
+        "'Ha Tinh'); 0 turns the list off.",
+    )
+    language_mean_share: float = Field(
+        0.0,
+        ge=0.0,
+        le=1.0,
+        description="Share of its language's mean vector taken off each dense candidate before "
+        "fusion (language-bias removal). Off: on the bundled gold set the dev split's best "
+        "(0.5) did not hold on held-out; see benchmarks/results/retrieval.json.",
+    )
+
+
+class LLMSettings(Section):
+    backend: str | None = Field(
+        None,
+        description="embedded (the bundled local model), openai (any OpenAI-compatible "
+        "endpoint at base_url), or a plugin's; None = openai when base_url is set, else "
+        "embedded.",
+    )
+    base_url: str | None = Field(
+        None,
+        description="OpenAI-compatible endpoint, e.g. http://localhost:8000/v1. "
+        "None = the embedded local model (Qwen2.5-Coder-1.5B-Instruct via xllamacpp).",
+    )
+    model: str = Field(
+        "qwen2.5-coder-1.5b-instruct",
+        description="Model name sent to the endpoint (the embedded server answers to it too).",
+    )
+    api_key: SecretStr = Field(SecretStr("not-needed"), description="Key for the endpoint.")
+    temperature: float = Field(
+        0.0, description="Sampling temperature; 0 = greedy, the same answer every time."
+    )
+    max_tokens: int = Field(200, ge=1, description="Longest answer, in tokens.")
+    timeout: float = Field(120.0, description="Seconds per request.")
+    retries: int = Field(2, ge=0, description="Retries of transient errors, with backoff.")
+    context_tokens: int = Field(4096, description="Context size of the embedded server.")
+    threads: int | None = Field(None, description="Embedded server threads; None = all cores.")
+    continues_answer: bool | None = Field(
+        None,
+        description="Whether the endpoint continues a final assistant message (llama.cpp "
+        "does; OpenAI does not), so answers can be started in the asker's language "
+        "(prompts/answer_start). None = yes for the embedded model, no for an endpoint.",
+    )
+
+
+class AnswerSettings(Section):
+    k: int = Field(5, ge=1, description="Passages retrieved; their best sentences are sent.")
+    passage_max_sentences: int = Field(
+        3, ge=1, description="Each passage is trimmed to its most relevant sentences."
+    )
+    max_sentences: int = Field(
+        5, ge=1, description="Sentences sent in all: the most relevant of all the passages'."
+    )
+    evidence_scope: Literal["document", "mixed"] = Field(
+        "document",
+        description="document: the model reads sentences of the best-ranked document only, "
+        "or of each document the question names when it names several (comparisons); "
+        "mixed: the best sentences of all retrieved passages.",
+    )
+    second_document_margin: float = Field(
+        0.05,
+        description="With evidence_scope=document, another document's sentences are read "
+        "too when its best sentence beats the best document's by this much (cosine).",
+    )
+    best_last: bool = Field(
+        True,
+        description="Send the passage with the best sentence last, nearest the question.",
+    )
+    min_evidence: float = Field(
+        0.15,
+        ge=0.0,
+        le=1.0,
+        description="Below this best question-to-sentence evidence (0..1) the passages are "
+        "taken to be about something else: refused without asking the model. Every answer "
+        "is checked anyway, so it only keeps off-topic questions from the model; chosen on "
+        "the gold set's dev half as the highest that refuses no answerable question.",
+    )
+    prompts_dir: Path | None = Field(
+        None, description="Directory overriding the bundled prompt templates."
+    )
+
+
+class ServerSettings(Section):
+    host: str = Field("127.0.0.1", description="Address `assistant serve` listens on.")
+    port: int = Field(7860, description="Port `assistant serve` listens on.")
+    root_path: str = Field("", description="Sub-path when served behind a reverse proxy.")
+    allowed_origins: list[str] = Field(default_factory=list, description="CORS origins.")
+    frame_ancestors: list[str] = Field(
+        default_factory=lambda: ["'self'"], description="Who may embed the UI in a frame."
+    )
+    api_key: SecretStr | None = Field(None, description="Required X-API-Key for /api and /v1.")
+    ui_username: str | None = Field(
+        None, description="With ui_password: HTTP basic auth on the chat."
+    )
+    ui_password: SecretStr | None = Field(
+        None, description="With ui_username: HTTP basic auth on the chat."
+    )
+    max_question_chars: int = Field(2000, description="Longer questions get 422.")
+    max_request_bytes: int = Field(64_000, description="Larger request bodies get 413.")
+
+
+class Settings(BaseSettings, IngestSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="ASSISTANT_",
+        env_nested_delimiter="__",
+        extra="forbid",
+    )
+
+    corpus_dir: Path = Field(
+        default_factory=bundled_corpus, description="What `assistant ingest` reads by default."
+    )
+    retrieval: RetrievalSettings = RetrievalSettings()
+    llm: LLMSettings = LLMSettings()
+    answer: AnswerSettings = AnswerSettings()
+    server: ServerSettings = ServerSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_file = Path(os.environ.get("ASSISTANT_CONFIG", "assistant.toml"))
+        return (
+            init_settings,
+            env_settings,
+            TomlConfigSettingsSource(settings_cls, toml_file=toml_file),
+        )
+
+
+def settings_table() -> str:
+    """Every setting as a Markdown table row (name, default, environment variable,
+    meaning), for docs/configuration.md (generated by cog, checked in CI)."""
+    rows = ["| setting | default | environment variable | meaning |", "|---|---|---|---|"]
+    for path, field in _fields(Settings):
+        default = field.get_default(call_default_factory=False)
+        if field.default_factory is bundled_corpus:
+            default = "(the bundled corpus)"
+        elif isinstance(default, Section):
+            continue
+        elif default is None:
+            default = "none"
+        elif isinstance(default, bool):
+            default = str(default).lower()
+        env = "ASSISTANT_" + path.upper().replace(".", "__")
+        meaning = " ".join((field.description or "").split())
+        rows.append(f"| `{path}` | `{default}` | `{env}` | {meaning} |")
+    return "\n".join(rows)
+
+
+def _fields(model: type, prefix: str = "") -> list[tuple[str, object]]:
+    found = []
+    for name, field in model.model_fields.items():
+        annotation = field.annotation
+        if isinstance(annotation, type) and issubclass(annotation, Section):
+            found += _fields(annotation, f"{prefix}{name}.")
+        else:
+            found.append((prefix + name, field))
+    return found
