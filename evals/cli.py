@@ -45,9 +45,7 @@ def require_eval_extra(console: Console) -> None:
     baseline) is not installed: the product runs without it, evaluations do not."""
     missing = [name for name in EVAL_EXTRA_MODULES if importlib.util.find_spec(name) is None]
     if missing:
-        console.print(
-            f"Evaluations need {', '.join(missing)}: pip install 'news-assistant[eval]'."
-        )
+        console.print(f"Evaluations need {', '.join(missing)}: pip install 'news-assistant[eval]'.")
         raise typer.Exit(1)
 
 
