@@ -37,6 +37,8 @@ class Prompts:
         self.answer = self._read("answer.txt").strip()
         self.condense = self._read("condense.txt").strip()
         self.translate_terms = self._read("translate_terms.txt").strip()
+        self.figure_check = self._read("figure_check.txt").strip()
+        self.figure_check_system = self._read("figure_check_system.txt").strip()
 
     def _find(self, name: str) -> Path | None:
         return next((d / name for d in self.directories if (d / name).is_file()), None)
@@ -128,6 +130,16 @@ class Prompts:
             language=language_name(language),
         )
         return [{"role": "system", "content": self.system}, {"role": "user", "content": user}]
+
+    def figure_check_messages(self, question: str, sentence: str) -> list[dict]:
+        """A prompt asking which number of ``sentence`` answers ``question``."""
+        user = self._fill(
+            self.figure_check, "figure_check.txt", sentence=sentence, question=question.strip()
+        )
+        return [
+            {"role": "system", "content": self.figure_check_system},
+            {"role": "user", "content": user},
+        ]
 
     def condense_messages(self, question: str, history: Sequence[dict]) -> list[dict]:
         user = self._fill(

@@ -121,6 +121,12 @@ class AnswerSettings(Section):
         description="With evidence_scope=document, another document's sentences are read "
         "too when its best sentence beats the best document's by this much (cosine).",
     )
+    figure_check: bool = Field(
+        True,
+        description="Before an answer with figures is shown as verified, the model is asked "
+        "once more, alone with the cited sentences, which number answers the question; "
+        "when it names none of the answer's, the answer is not verified.",
+    )
     best_last: bool = Field(
         True,
         description="Send the passage with the best sentence last, nearest the question.",

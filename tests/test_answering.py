@@ -83,7 +83,8 @@ class ScriptedLLM:
 
 # Without an embedder the evidence is lexical alone, which scores lower than the product's
 # lexical-or-embedding evidence that the default threshold was chosen for.
-LEXICAL_SETTINGS = Settings(answer={"min_evidence": 0.13})
+# The second reading of figures asks the model again: tests of it switch it on themselves.
+LEXICAL_SETTINGS = Settings(answer={"min_evidence": 0.13, "figure_check": False})
 
 
 def ranked_passages(first: str = "ha-tinh.txt") -> list[Passage]:
@@ -157,8 +158,11 @@ def test_ask_returns_the_public_json_shape():
 def test_prompt_names_the_answer_language_and_numbers_the_passages_under_their_article():
     llm = ScriptedLLM(GOOD_REPLY)
     settings = Settings(
-        answer={"min_evidence": 0.13, "passage_max_sentences": 1, "evidence_scope": "mixed"}
-    )
+        answer={
+            "min_evidence": 0.13, "passage_max_sentences": 1, "evidence_scope": "mixed",
+            "figure_check": False,
+        }
+    )  # fmt: skip
     make_answerer(llm, language="vi", settings=settings).ask(QUESTION)
     prompt = user_prompt(llm)
     assert "Vietnamese" in prompt.splitlines()[-1]  # the question's material comes last
@@ -356,7 +360,8 @@ def test_custom_prompts_dir_overrides_only_the_files_it_holds(tmp_path):
     assert prompts.no_answer("vi") == "Không có."
     assert prompts.no_answer("de") == (bundled_prompts() / "no_answer/de.txt").read_text().strip()
     llm = ScriptedLLM(GOOD_REPLY)
-    make_answerer(llm, settings=Settings(answer={"prompts_dir": tmp_path})).ask(QUESTION)
+    settings = Settings(answer={"prompts_dir": tmp_path, "figure_check": False})
+    make_answerer(llm, settings=settings).ask(QUESTION)
     assert user_prompt(llm).endswith("In English!")
     assert llm.calls[0]["messages"][0]["content"] == prompts.system
 
@@ -592,3 +597,30 @@ def test_cli_ask_rejects_a_bad_question_with_exit_code_2(cli):
     assert result.exit_code == 2
     assert "Error: question: is empty or only whitespace" in result.output
     assert llm.calls == []
+
+
+def test_a_figure_the_model_reads_the_same_a_second_time_is_verified():
+    llm = ScriptedLLM(GOOD_REPLY, "18.087")
+    settings = Settings(answer={"min_evidence": 0.13, "figure_check": True})
+    answer = make_answerer(llm, settings=settings).ask(QUESTION)
+    assert answer.verified and len(llm.calls) == 2
+    second = user_prompt(llm, 1)
+    assert "Ha Tinh received 18.087 proposals through dialogue conferences." in second
+    assert QUESTION in second and "Ha Tinh received 18,087" not in second  # not the answer
+
+
+def test_a_figure_read_differently_the_second_time_is_not_verified():
+    llm = ScriptedLLM(GOOD_REPLY, "2.015")
+    settings = Settings(answer={"min_evidence": 0.13, "figure_check": True})
+    answer = make_answerer(llm, settings=settings).ask(QUESTION)
+    assert not answer.verified and not answer.refused
+    assert answer.problems == ["read again, the cited sentence gives '2.015', not ['18087']"]
+
+
+def test_an_answer_without_figures_is_not_read_twice():
+    llm = ScriptedLLM("Comrade Nguyen Anh Tuan received it [1].")
+    settings = Settings(answer={"min_evidence": 0.13, "figure_check": True})
+    make_answerer(llm, settings=settings, passages=ranked_passages("bac-ninh.txt")).ask(
+        "Who is the Secretary of the Bac Ninh Provincial Party Committee?"
+    )
+    assert len(llm.calls) == 1
