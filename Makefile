@@ -31,6 +31,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/cog --check docs/configuration.md
+	$(PY) -m benchmarks.results_md --check
 
 run: $(STAMP)
 	$(VENV)/bin/assistant serve --host $(HOST) --port $(PORT)
