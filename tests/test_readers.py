@@ -1,10 +1,24 @@
 import codecs
+import csv
+import io
 import json
 from pathlib import Path
 
 import pytest
 
-from ingest.readers import ReadError, decode, find_files, read_file
+from ingest import plugins
+from ingest.readers import (
+    ReadError,
+    ReadProblem,
+    decode,
+    find_files,
+    read_bytes,
+    read_file,
+    reader_for,
+    supported_suffixes,
+)
+from ingest.readers.registry import load_readers
+from ingest.types import Document
 
 MB = 1_000_000
 
@@ -22,25 +36,26 @@ def test_find_files_recurses_names_relative_and_skips_hidden_and_unsupported(tmp
     write(tmp_path / "a.txt", "A.")
     write(tmp_path / "sub" / "b.md", "B.")
     write(tmp_path / "sub" / "c.HTML", "<p>C.</p>")
-    write(tmp_path / "notes.pdf", b"%PDF")
+    write(tmp_path / "notes.odt", b"PK")
     write(tmp_path / ".git" / "d.txt", "D.")
     single = write(tmp_path / "elsewhere" / "e.jsonl", "{}")
     found, problems = find_files([tmp_path / "sub", tmp_path / "a.txt", single])
     assert [doc_id for _, doc_id in found] == ["b.md", "c.HTML", "a.txt", "e.jsonl"]
     assert problems == []
     found, _ = find_files([tmp_path])
-    assert "notes.pdf" not in {d for _, d in found}
+    assert "notes.odt" not in {d for _, d in found}
     assert ".git/d.txt" not in {d for _, d in found}
     assert "sub/b.md" in {d for _, d in found}
 
 
 def test_find_files_reports_missing_and_unsupported_paths(tmp_path: Path):
-    pdf = write(tmp_path / "notes.pdf", b"%PDF")
-    _, problems = find_files([tmp_path / "missing", pdf])
+    odt = write(tmp_path / "notes.odt", b"PK")
+    _, problems = find_files([tmp_path / "missing", odt])
     assert [(Path(p.where).name, p.message.split(" (")[0]) for p in problems] == [
         ("missing", "no such file or folder"),
-        ("notes.pdf", "unsupported file type"),
+        ("notes.odt", "unsupported file type"),
     ]
+    assert ".htm, .html, .json, .jsonl, .md, .txt" in problems[1].message
 
 
 @pytest.mark.parametrize(
@@ -160,3 +175,165 @@ def test_empty_and_unreadable_files(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(Path, "read_bytes", refuse)
     with pytest.raises(ReadError, match="cannot read: Permission denied"):
         read_file(locked, "locked.txt", MB)
+
+
+# --- choosing a reader --------------------------------------------------------------------
+
+BUILTIN_READERS = {"text", "markdown", "html", "json", "jsonl"}
+
+
+def test_the_products_readers_register_as_entry_points():
+    assert set(plugins.registered("reader")) >= BUILTIN_READERS
+    readers, problems = load_readers()
+    assert problems == []
+    assert {r.name for r in readers if r.builtin} == BUILTIN_READERS
+    assert supported_suffixes() >= {".txt", ".md", ".html", ".htm", ".json", ".jsonl"}
+
+
+@pytest.mark.parametrize(
+    ("name", "mime_type", "reader"),
+    [
+        ("a.TXT", None, "text"),
+        ("a.md", None, "markdown"),
+        ("a.htm", None, "html"),
+        ("feed.jsonl", None, "jsonl"),
+        ("upload", "text/markdown", "markdown"),  # no suffix: the content type decides
+        ("article.php", "text/html; charset=utf-8", "html"),
+        ("feed.jsonl", "application/json", "jsonl"),  # the suffix's reader takes it too
+        ("notes.md", "text/plain", "text"),  # a declared type beats the suffix
+        ("a.htm", "application/octet-stream", "html"),  # says nothing: the suffix decides
+        ("a.htm", "application/x-unknown", "html"),
+    ],
+)
+def test_reader_for_chooses_by_mime_type_then_suffix(name, mime_type, reader):
+    assert reader_for(name, mime_type).name == reader
+
+
+def test_reader_for_an_unknown_type_names_what_is_read():
+    with pytest.raises(ReadError, match=r"unsupported file type 'image/png' \(reads .htm, "):
+        reader_for("scan", "image/png")
+    with pytest.raises(ReadError, match=r"unsupported file type \(reads "):
+        reader_for("notes.odt")
+
+
+def test_read_bytes_reads_an_upload_by_its_content_type():
+    [document], problems = read_bytes(
+        b"<html><body><article><p>Die Provinz Bac Ninh hat 1.014 Modelle der "
+        b"Massenmobilisierung entwickelt, die sich durch grosse Wirkung auszeichnen.</p>"
+        b"</article></body></html>",
+        name="upload-1",
+        mime_type="text/html",
+    )
+    assert "1.014 Modelle" in document.text
+    assert (document.doc_id, document.source_path, problems) == ("upload-1", "upload-1", [])
+    with pytest.raises(ReadError, match=r"over the 0\.0 MB limit"):
+        read_bytes(b"x" * 100, name="a.txt", max_bytes=10)
+    with pytest.raises(ReadError, match="empty file"):
+        read_bytes(b"", name="a.html")
+
+
+# --- readers from other packages ----------------------------------------------------------
+
+
+class CsvReader:
+    """A third-party reader: one article a row of ``title,text``."""
+
+    suffixes = (".CSV",)  # normalised by the registry
+    mime_types = ("text/csv",)
+
+    def read(self, data: bytes, *, doc_id: str, source: str):
+        documents, problems = [], []
+        rows = csv.DictReader(io.StringIO(decode(data)))
+        for number, row in enumerate(rows, start=2):  # the header is line 1
+            if not (row.get("text") or "").strip():
+                problems.append(ReadProblem(f"{source}:{number}", "no text"))
+                continue
+            documents.append(
+                Document(f"{doc_id}#{number}", row["text"], title=row["title"], source_path=source)
+            )
+        return documents, problems
+
+
+class ShoutingTextReader:
+    """A third-party reader replacing the product's own for .txt files."""
+
+    suffixes = frozenset({".txt"})
+    mime_types = frozenset({"text/plain"})
+
+    def read(self, data: bytes, *, doc_id: str, source: str):
+        return [Document(doc_id, decode(data).upper(), source_path=source)], []
+
+
+class BrokenReader:
+    suffixes = frozenset({".bad"})
+    mime_types = frozenset()
+
+    def read(self, data: bytes, *, doc_id: str, source: str):
+        raise RuntimeError("a bug in the plugin")
+
+
+def install_distribution(root: Path, name: str, readers: dict[str, str]) -> None:
+    """A fake installed distribution declaring ``readers`` (entry-point name -> object)."""
+    info = root / f"{name.replace('-', '_')}-1.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n")
+    lines = "".join(f"{key} = {value}\n" for key, value in readers.items())
+    (info / "entry_points.txt").write_text(f"[news_assistant.readers]\n{lines}")
+
+
+@pytest.fixture
+def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """A folder on sys.path where tests install fake distributions; the registry forgets
+    them afterwards."""
+    folder = tmp_path / "site-packages"
+    folder.mkdir()
+    monkeypatch.syspath_prepend(str(folder))
+    yield folder
+    plugins.refresh()
+
+
+CSV = "title,text\nBac Ninh,Die Provinz Bac Ninh hat 1.014 Modelle entwickelt.\nLeer,\n"
+
+
+def test_a_reader_from_another_package_is_used_without_editing_the_product(
+    tmp_path: Path, site: Path
+):
+    data = write(tmp_path / "in" / "feed.csv", CSV)
+    write(tmp_path / "in" / "a.txt", "Ein Satz.")
+    assert ".csv" not in supported_suffixes()
+
+    install_distribution(site, "fake-csv-reader", {"csv": "tests.test_readers:CsvReader"})
+    plugins.refresh()
+    found, problems = find_files([tmp_path / "in"])
+    assert ([doc_id for _, doc_id in found], problems) == (["a.txt", "feed.csv"], [])
+    [document], problems = read_file(data, "feed.csv", MB)
+    assert (document.doc_id, document.title) == ("feed.csv#2", "Bac Ninh")
+    assert [(p.where, p.message) for p in problems] == [(f"{data}:3", "no text")]
+    assert reader_for("upload", "text/csv; charset=utf-8").name == "csv"
+    assert not {r.name: r for r in load_readers()[0]}["csv"].builtin
+
+
+def test_a_plugin_reader_wins_over_the_products_own_for_its_suffix(tmp_path: Path, site: Path):
+    install_distribution(site, "loud", {"loud-text": "tests.test_readers:ShoutingTextReader"})
+    plugins.refresh()
+    assert reader_for("a.txt").name == "loud-text"
+    [document], _ = read_file(write(tmp_path / "a.txt", "Ein Satz."), "a.txt", MB)
+    assert document.text == "EIN SATZ."
+
+
+def test_a_broken_plugin_costs_its_files_only(tmp_path: Path, site: Path):
+    install_distribution(
+        site,
+        "broken-readers",
+        {"missing": "tests.no_such_module:Reader", "buggy": "tests.test_readers:BrokenReader"},
+    )
+    plugins.refresh()
+    write(tmp_path / "in" / "a.txt", "Ein Satz.")
+    bad = write(tmp_path / "in" / "b.bad", "data")
+    found, problems = find_files([tmp_path / "in"])
+    assert [doc_id for _, doc_id in found] == ["a.txt", "b.bad"]
+    assert [(p.where, p.message.split(" (")[0]) for p in problems] == [
+        ("reader plugin 'missing' (tests.no_such_module:Reader)", "cannot be loaded"),
+    ]
+    with pytest.raises(ReadError, match="the buggy reader failed: RuntimeError: a bug"):
+        read_file(bad, "b.bad", MB)
