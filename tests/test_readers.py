@@ -2,6 +2,7 @@ import codecs
 import csv
 import io
 import json
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -17,8 +18,10 @@ from ingest.readers import (
     reader_for,
     supported_suffixes,
 )
+from ingest.readers import pdf as pdf_reader
 from ingest.readers.registry import load_readers
 from ingest.types import Document
+from tests.documents import make_docx, make_pdf
 
 MB = 1_000_000
 
@@ -55,7 +58,7 @@ def test_find_files_reports_missing_and_unsupported_paths(tmp_path: Path):
         ("missing", "no such file or folder"),
         ("notes.odt", "unsupported file type"),
     ]
-    assert ".htm, .html, .json, .jsonl, .md, .txt" in problems[1].message
+    assert ".docx, .htm, .html, .json, .jsonl, .md, .pdf, .txt" in problems[1].message
 
 
 @pytest.mark.parametrize(
@@ -179,7 +182,8 @@ def test_empty_and_unreadable_files(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 
 # --- choosing a reader --------------------------------------------------------------------
 
-BUILTIN_READERS = {"text", "markdown", "html", "json", "jsonl"}
+BUILTIN_READERS = {"text", "markdown", "html", "json", "jsonl", "pdf", "docx"}
+DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 def test_the_products_readers_register_as_entry_points():
@@ -187,7 +191,7 @@ def test_the_products_readers_register_as_entry_points():
     readers, problems = load_readers()
     assert problems == []
     assert {r.name for r in readers if r.builtin} == BUILTIN_READERS
-    assert supported_suffixes() >= {".txt", ".md", ".html", ".htm", ".json", ".jsonl"}
+    assert supported_suffixes() >= {".txt", ".md", ".html", ".htm", ".json", ".jsonl", ".pdf"}
 
 
 @pytest.mark.parametrize(
@@ -197,12 +201,15 @@ def test_the_products_readers_register_as_entry_points():
         ("a.md", None, "markdown"),
         ("a.htm", None, "html"),
         ("feed.jsonl", None, "jsonl"),
-        ("upload", "text/markdown", "markdown"),  # no suffix: the content type decides
+        ("report.pdf", None, "pdf"),
+        ("letter.docx", None, "docx"),
+        ("upload", "application/pdf", "pdf"),  # no suffix: the content type decides
         ("article.php", "text/html; charset=utf-8", "html"),
+        ("upload", DOCX_MIME, "docx"),
         ("feed.jsonl", "application/json", "jsonl"),  # the suffix's reader takes it too
         ("notes.md", "text/plain", "text"),  # a declared type beats the suffix
-        ("a.htm", "application/octet-stream", "html"),  # says nothing: the suffix decides
-        ("a.htm", "application/x-unknown", "html"),
+        ("report.pdf", "application/octet-stream", "pdf"),  # says nothing: the suffix decides
+        ("report.pdf", "application/x-unknown", "pdf"),
     ],
 )
 def test_reader_for_chooses_by_mime_type_then_suffix(name, mime_type, reader):
@@ -210,7 +217,7 @@ def test_reader_for_chooses_by_mime_type_then_suffix(name, mime_type, reader):
 
 
 def test_reader_for_an_unknown_type_names_what_is_read():
-    with pytest.raises(ReadError, match=r"unsupported file type 'image/png' \(reads .htm, "):
+    with pytest.raises(ReadError, match=r"unsupported file type 'image/png' \(reads .docx, "):
         reader_for("scan", "image/png")
     with pytest.raises(ReadError, match=r"unsupported file type \(reads "):
         reader_for("notes.odt")
@@ -229,7 +236,151 @@ def test_read_bytes_reads_an_upload_by_its_content_type():
     with pytest.raises(ReadError, match=r"over the 0\.0 MB limit"):
         read_bytes(b"x" * 100, name="a.txt", max_bytes=10)
     with pytest.raises(ReadError, match="empty file"):
-        read_bytes(b"", name="a.html")
+        read_bytes(b"", name="a.pdf")
+
+
+# --- PDF ----------------------------------------------------------------------------------
+
+FIRST = (
+    "Die Provinz Bac Ninh hat 1.014 Modelle der Massenmobilisierung entwickelt, die sich "
+    "durch große Wirkung auszeichnen und landesweit Beachtung finden."
+)
+SECOND = (
+    "Im zweiten Absatz geht es um die Arbeit der Partei (und der Verwaltung) und um die "
+    "Dialoge mit den Bürgern, die seit 2021 jeden Monat stattfinden."
+)
+THIRD = "Auf der zweiten Seite: Die Provinz plant 300 weitere Modelle bis 2026."
+
+
+def read_pdf(path: Path) -> tuple[list, list]:
+    return read_file(path, path.name, MB)
+
+
+def test_pdf_text_in_reading_order_with_paragraphs_and_title(tmp_path: Path):
+    pdf = make_pdf(tmp_path / "a.pdf", [[FIRST, SECOND], [THIRD]], title="Bac Ninh erprobt Modelle")
+    [document], problems = read_pdf(pdf)
+    # Lines wrapped on the page are one paragraph again; paragraphs and pages stay apart.
+    assert document.text == f"{FIRST}\n\n{SECOND}\n\n{THIRD}"
+    assert (document.title, document.doc_id, document.source_path) == (
+        "Bac Ninh erprobt Modelle",
+        "a.pdf",
+        str(pdf),
+    )
+    assert problems == []
+
+
+@pytest.mark.parametrize("title", [None, "Microsoft Word - bac-ninh.docx", "Untitled", "x.pdf"])
+def test_pdf_without_title_and_a_sentence_running_on_to_the_next_page(tmp_path: Path, title):
+    head, tail = FIRST.split(" und ")
+    pdf = make_pdf(tmp_path / "a.pdf", [[head], ["und " + tail]], title=title)
+    [document], _ = read_pdf(pdf)
+    # A title the PDF producer made from the file name is none; the pipeline derives one.
+    assert (document.text, document.title) == (FIRST, "")
+
+
+def test_scanned_pdf_needs_ocr(tmp_path: Path):
+    with pytest.raises(ReadError, match="no text layer: a scanned PDF needs OCR first"):
+        read_pdf(make_pdf(tmp_path / "scan.pdf", [None, None]))
+
+
+def test_pdf_with_some_scanned_pages_is_read_and_they_are_named(tmp_path: Path):
+    pdf = make_pdf(tmp_path / "mixed.pdf", [[FIRST], None, [THIRD], None])
+    [document], problems = read_pdf(pdf)
+    assert document.text == f"{FIRST}\n\n{THIRD}"
+    assert [(p.where, p.message) for p in problems] == [
+        (str(pdf), "pages 2, 4: no text layer: a scanned PDF needs OCR first; "
+                   "the other pages were read"),
+    ]  # fmt: skip
+
+
+def test_encrypted_pdf_needs_a_password_unless_only_editing_is_locked(tmp_path: Path):
+    with pytest.raises(ReadError, match="encrypted PDF that needs a password"):
+        read_pdf(make_pdf(tmp_path / "secret.pdf", [[FIRST]], password="geheim"))
+    locked = make_pdf(tmp_path / "locked.pdf", [[FIRST]], owner_password="geheim")
+    assert read_pdf(locked)[0][0].text == FIRST
+
+
+def test_a_pdf_page_that_fails_is_named_and_the_others_read(tmp_path: Path, monkeypatch):
+    extract = pdf_reader._page_text
+
+    def fail_on_the_second_page(page):
+        if "zweiten Seite" in page.extract_text():
+            raise ValueError("bad content stream")
+        return extract(page)
+
+    monkeypatch.setattr(pdf_reader, "_page_text", fail_on_the_second_page)
+    pdf = make_pdf(tmp_path / "a.pdf", [[FIRST], [THIRD]])
+    [document], problems = read_pdf(pdf)
+    assert document.text == FIRST
+    assert [(p.where, p.message) for p in problems] == [
+        (str(pdf), "page 2: text cannot be extracted (ValueError: bad content stream)")
+    ]
+    with pytest.raises(ReadError, match=r"not a readable PDF .*ValueError: bad content stream"):
+        read_pdf(make_pdf(tmp_path / "b.pdf", [[THIRD]]))
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"%PDF-1.7\n" + b"\x00garbage" * 50, b"<html>not a pdf</html>", "truncated"],
+    ids=["garbage", "not-a-pdf", "truncated"],
+)
+def test_corrupt_pdf_is_a_read_error(tmp_path: Path, data):
+    if data == "truncated":
+        whole = make_pdf(tmp_path / "whole.pdf", [[FIRST]]).read_bytes()
+        data = whole[: len(whole) // 3]
+    with pytest.raises(ReadError, match="not a readable PDF"):
+        read_pdf(write(tmp_path / "bad.pdf", data))
+
+
+# --- DOCX ---------------------------------------------------------------------------------
+
+
+def test_docx_paragraphs_tables_and_title(tmp_path: Path):
+    path = make_docx(
+        tmp_path / "a.docx",
+        [FIRST, "", SECOND],
+        title="Bac Ninh erprobt Modelle",
+        heading="Massenmobilisierung",
+        table=[["Jahr", "Modelle"], ["2024", "1.014"]],
+    )
+    [document], problems = read_file(path, "a.docx", MB)
+    assert document.text == (
+        f"Massenmobilisierung\n\n{FIRST}\n\n{SECOND}\n\nJahr | Modelle\n2024 | 1.014"
+    )
+    assert (document.title, document.source_path, problems) == (
+        "Bac Ninh erprobt Modelle",
+        str(path),
+        [],
+    )
+
+
+def test_docx_without_title_or_text(tmp_path: Path):
+    [document], _ = read_file(make_docx(tmp_path / "a.docx", [SECOND]), "a.docx", MB)
+    assert (document.text, document.title) == (SECOND, "")
+    with pytest.raises(ReadError, match="no text in the document"):
+        read_file(make_docx(tmp_path / "empty.docx", ["", "  "]), "empty.docx", MB)
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"PK\x03\x04" + b"\x00broken" * 40, "not a readable Word document"),
+        (b"plain text renamed", "not a readable Word document"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 500, "password-protected"),
+    ],
+    ids=["broken-zip", "not-a-zip", "protected"],
+)
+def test_corrupt_or_protected_docx_is_a_read_error(tmp_path: Path, data, message):
+    with pytest.raises(ReadError, match=message):
+        read_file(write(tmp_path / "bad.docx", data), "bad.docx", MB)
+
+
+def test_a_zip_that_is_no_word_document(tmp_path: Path):
+    path = tmp_path / "other.docx"
+    with zipfile.ZipFile(path, "w") as package:
+        package.writestr("hello.txt", "Hallo")
+    with pytest.raises(ReadError, match="not a readable Word document"):
+        read_file(path, "other.docx", MB)
 
 
 # --- readers from other packages ----------------------------------------------------------

@@ -1,7 +1,7 @@
 """Finding input files and turning each into raw (uncleaned) documents.
 
 Each format has its reader (``ingest.interfaces.Reader``), one a module here: text,
-markdown, html, json_records (JSON and JSON Lines). Every reader, the product's
+markdown, html, json_records (JSON and JSON Lines), pdf, docx. Every reader, the product's
 own included, registers under the ``news_assistant.readers`` entry-point group, so a
 package adds a format by declaring an entry point (``registry`` says which reader reads a
 file). A reader gets the file's bytes: decoding text is the text readers' job (``decode``).
