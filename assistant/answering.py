@@ -208,9 +208,11 @@ class Answerer:
         """Whether the model, asked only which number of the cited sentences answers the
         question, names one of the answer's figures. Reading a figure off one sentence is
         another task than writing an answer, and the small model errs differently in each:
-        on the dev half it disagreed with 2 of 4 wrong figures and no right one."""
+        on the dev half it disagreed with 2 of 4 wrong figures and no right one. The model
+        is asked for one number, so only an answer stating one figure is read again: with
+        a date and a number ("Decision 657 of 4 April 2018") it names either, or another."""
         figures = number_keys(without_markers(checked.text)) - number_keys(query)
-        if not figures:
+        if len(figures) != 1:
             return []
         quoted = " ".join(dict.fromkeys(citation.quote for citation in checked.citations))
         messages = self.prompts.figure_check_messages(query, quoted)

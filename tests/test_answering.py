@@ -634,6 +634,16 @@ def test_an_answer_without_figures_is_not_read_twice():
     assert len(llm.calls) == 1
 
 
+def test_an_answer_with_a_date_and_a_number_is_not_read_twice():
+    # Asked for "the number", the model may name either figure: no agreement is possible.
+    llm = ScriptedLLM("By 2024, Ninh Son district registered 29 mass mobilisation models [1].")
+    settings = Settings(answer={"min_evidence": 0.13, "figure_check": True})
+    answer = make_answerer(llm, settings=settings, passages=ranked_passages("ninh-son.txt")).ask(
+        "How many skilled mass mobilisation models did Ninh Son district register?"
+    )
+    assert answer.verified and len(llm.calls) == 1
+
+
 def test_closing_the_stream_stops_the_model_within_a_token():
     class CountingLLM(ScriptedLLM):
         produced = 0
