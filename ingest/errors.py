@@ -14,3 +14,16 @@ class EmbeddingModelError(RuntimeError):
 
 class ReadError(Exception):
     """A file that yields nothing; the message says why, for a person to act on."""
+
+
+class DiskFullError(OSError):
+    """The disk holding the index filled up while a document was written. Nothing after it
+    is attempted: every further write would fail too, and a changed document's old version
+    would be deleted first."""
+
+    def __init__(self, doc_id: str):
+        super().__init__(
+            f"the disk holding the index is full (while writing {doc_id}). Free space there, "
+            "then run ingest again: the documents written so far are kept, the rest are redone."
+        )
+        self.doc_id = doc_id

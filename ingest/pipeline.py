@@ -8,8 +8,10 @@ finds what to redo."""
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
+import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from itertools import accumulate, pairwise
@@ -27,6 +29,7 @@ from rich.progress import (
 
 from ingest.chunking import EMBEDDING_TEXT_VERSION, chunk_document, embedding_texts
 from ingest.cleaning import clean_text, derive_title
+from ingest.errors import DiskFullError
 from ingest.interfaces import Embedder, LanguageDetector, VectorStore
 from ingest.readers import ReadError, find_files, read_file
 from ingest.records import RECORD_VERSION, build_record
@@ -35,6 +38,9 @@ from ingest.types import Chunk, Document, ManifestEntry
 
 # Chunks embedded in one call, across documents; bounds the vectors held before storing.
 EMBED_GROUP_CHUNKS = 256
+# A write that fails with less than this free where the index lives failed for want of
+# space: Chroma reports a full disk as "Error in compaction", not as ENOSPC.
+MIN_FREE_BYTES = 64 * 2**20
 
 
 @dataclass
@@ -119,7 +125,15 @@ def ingest_paths(
                 bar.advance(task)
             pending = sum(len(item.chunks) for item in prepared)
             if prepared and (pending >= EMBED_GROUP_CHUNKS or position == len(writes)):
-                _embed_and_store(prepared, store, embedder, stored, report, bar, task)
+                try:
+                    _embed_and_store(
+                        prepared, store, embedder, stored, report, bar, task, settings.index_dir
+                    )
+                except DiskFullError as full:
+                    done = {*report.new, *report.changed}
+                    unwritten = [plan[d].document for d in writes if d not in done]
+                    report.failed += [(d.source_path or d.doc_id, str(full)) for d in unwritten]
+                    break
                 prepared = []
 
     for doc_id in sorted(stored.keys() - plan.keys()):
@@ -270,6 +284,7 @@ def _embed_and_store(
     report: IngestReport,
     bar: Progress,
     task: TaskID,
+    index_dir: Path,
 ) -> None:
     """Embed several documents' chunks in one call (for a backend that batches texts,
     short documents alone make small batches), then store each document on its own, so a crash
@@ -291,8 +306,21 @@ def _embed_and_store(
                 document_vectors = embedder.embed_passages(document_texts)
             store.replace_document(document, item.chunks, document_vectors, item.content_hash)
         except Exception as error:  # one document's failure must not sink the batch
+            if _disk_full(error, index_dir):
+                raise DiskFullError(document.doc_id) from error
             report.failed.append((document.source_path or document.doc_id, f"not indexed: {error}"))
         else:
             (report.changed if document.doc_id in stored else report.new).append(document.doc_id)
             report.chunks += len(item.chunks)
         bar.advance(task)
+
+
+def _disk_full(error: BaseException, index_dir: Path) -> bool:
+    """Whether ``error`` (or its cause) is a full disk, or it came with almost no space left
+    where an embedded index lives."""
+    for cause in (error, error.__cause__, error.__context__):
+        if isinstance(cause, OSError) and cause.errno == errno.ENOSPC:
+            return True
+    if not index_dir.exists():  # a Chroma server's disk is the server's business
+        return False
+    return shutil.disk_usage(index_dir).free < MIN_FREE_BYTES
