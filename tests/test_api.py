@@ -62,6 +62,10 @@ def scripted_reply(messages: list[dict]) -> str:
     """A model that answers the test corpus's questions from whichever numbered passage
     holds the fact, so markers stay right whatever order retrieval returns."""
     prompt = messages[-1]["content"]
+    if prompt.startswith("Sentence:"):  # the second reading of figures (figure_check.txt)
+        sentence = prompt.removeprefix("Sentence:").partition("\n\nQuestion:")[0]
+        facts = [n for n in ("1.269", "1.014", "5,000") if n in sentence]
+        return (facts or re.findall(r"\d+", sentence) or [NO_ANSWER_TOKEN])[0]
     if "Standalone question:" in prompt:
         return "Bắc Ninh đã xây dựng bao nhiêu mô hình Dân vận khéo?"
     question = prompt.rpartition("Question:")[2]
