@@ -24,12 +24,13 @@ from typer.testing import CliRunner
 
 import assistant.service
 from assistant import serve_commands
-from assistant.api import create_app
 from assistant.prompts import NO_ANSWER_TOKEN
+from assistant.server import create_app
+from assistant.server.chat import Turn, apply_event, history_of, render_view
+from assistant.server.routers.pages import render_document_page
 from assistant.service import Assistant
 from assistant.settings import Settings
 from assistant.types import Answer, Citation, CitationsEvent, ErrorEvent, Passage, SourcesEvent
-from assistant.ui import Turn, apply_event, history_of, render_document_page, render_view
 from ingest.language import make_language_detector
 from ingest.pipeline import ingest_paths
 from ingest.store import make_store
