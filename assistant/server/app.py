@@ -3,6 +3,8 @@ middleware into one FastAPI application. What each part does lives in its module
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from importlib.metadata import version
 from typing import TYPE_CHECKING
 
@@ -13,12 +15,20 @@ from swagger_ui_bundle import swagger_ui_path
 
 from assistant.server.chat import mount_ui
 from assistant.server.errors import add_error_handlers
-from assistant.server.middleware import BodySizeLimit, RootPath, UIGuard
+from assistant.server.middleware import BodySizeLimit, RootPath, SecurityHeaders, UIGuard
+from assistant.server.readiness import Readiness
 from assistant.server.routers import ask, documents, fallback, openai, pages
 
 if TYPE_CHECKING:
     from assistant.service import Assistant
     from assistant.settings import Settings
+
+
+@contextlib.asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Starts the readiness checks while the server starts, so /api/ready knows soon."""
+    app.state.readiness.start()
+    yield
 
 
 def create_app(assistant: Assistant, settings: Settings) -> FastAPI:
@@ -27,6 +37,7 @@ def create_app(assistant: Assistant, settings: Settings) -> FastAPI:
     at the root. The routers reach ``assistant`` and ``settings`` through ``app.state``."""
     server = settings.server
     app = FastAPI(
+        lifespan=lifespan,
         title="News assistant",
         version=version("news-assistant"),
         summary="Cross-lingual question answering over a news corpus, with verified citations.",
@@ -35,6 +46,7 @@ def create_app(assistant: Assistant, settings: Settings) -> FastAPI:
     )
     app.state.assistant = assistant
     app.state.settings = settings
+    app.state.readiness = Readiness(assistant)
     add_error_handlers(app)
 
     for module in (ask, openai, documents, fallback, pages):  # the fallback after the API
@@ -55,4 +67,5 @@ def create_app(assistant: Assistant, settings: Settings) -> FastAPI:
         )
     if server.root_path:
         app.add_middleware(RootPath, root_path=server.root_path)
+    app.add_middleware(SecurityHeaders)  # outermost: on every response, errors included
     return app

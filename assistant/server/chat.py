@@ -13,6 +13,7 @@ import gradio as gr
 from fastapi import FastAPI
 
 from assistant.questions import InvalidQuestion, check_question
+from assistant.server.public import public_events
 from assistant.server.templates import STATIC_DIR, render, static_text
 from assistant.server.urls import document_url, public_root
 from assistant.types import (
@@ -195,9 +196,9 @@ def build_ui(assistant: Assistant, settings: Settings) -> gr.Blocks:
     max_chars = settings.server.max_question_chars
 
     def root_of(request: gr.Request) -> str:
-        # Links in the view are absolute so they also work inside a <gradio-app> embedded
-        # on another site.
-        return public_root(request.request)
+        # Relative to this server unless server.public_url is set; chat.js resolves them
+        # against the app's own address inside a <gradio-app> on another site.
+        return public_root(request.request, settings.server.public_url)
 
     def respond(question: str, turns: list[Turn], request: gr.Request) -> Iterator:
         if not question:
@@ -210,7 +211,7 @@ def build_ui(assistant: Assistant, settings: Settings) -> gr.Blocks:
         turn = Turn(question)
         turns = [*turns, turn]
         yield "", render_view(turns, root), turns
-        events = assistant.stream(question, history=history_of(turns[:-1]))
+        events = public_events(assistant.stream(question, history=history_of(turns[:-1])))
         try:
             for event in events:
                 apply_event(turn, event)
@@ -265,7 +266,9 @@ def mount_ui(app: FastAPI, assistant: Assistant, settings: Settings) -> None:
         app,
         build_ui(assistant, settings),
         path="/",
-        root_path=settings.server.root_path or None,
+        # Gradio writes its own root URL into its config: from public_url when set (a full
+        # URL is used as it is), else from the request, as Gradio does.
+        root_path=settings.server.public_url or settings.server.root_path or None,
         footer_links=[],
         run_history=False,
         css_paths=[CHAT_CSS],

@@ -4,7 +4,6 @@ rules."""
 
 from __future__ import annotations
 
-import secrets
 from typing import Annotated
 
 from fastapi import Depends, Request, Security
@@ -12,6 +11,8 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 
 from assistant.questions import InvalidQuestion, check_question
 from assistant.server.errors import ApiError
+from assistant.server.readiness import Readiness
+from assistant.server.security import same_secret
 from assistant.service import Assistant
 from assistant.settings import Settings
 
@@ -19,21 +20,31 @@ api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False)
 bearer = HTTPBearer(auto_error=False)
 
 
-def get_assistant(request: Request) -> Assistant:
+# The dependencies are coroutines: FastAPI runs a plain function in its thread pool, where
+# /api/health would queue behind busy answers.
+
+
+async def get_assistant(request: Request) -> Assistant:
     """The application's ``Assistant``."""
     return request.app.state.assistant
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     """The application's ``Settings``."""
     return request.app.state.settings
 
 
+async def get_readiness(request: Request) -> Readiness:
+    """The application's background readiness checks."""
+    return request.app.state.readiness
+
+
 AssistantDep = Annotated[Assistant, Depends(get_assistant)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+ReadinessDep = Annotated[Readiness, Depends(get_readiness)]
 
 
-def require_api_key(
+async def require_api_key(
     settings: SettingsDep,
     key: str | None = Security(api_key_header),
     credentials: HTTPAuthorizationCredentials | None = Security(bearer),
@@ -44,7 +55,7 @@ def require_api_key(
     if expected is None:
         return
     given = key or (credentials.credentials if credentials else "")
-    if not secrets.compare_digest(given.encode(), expected.get_secret_value().encode()):
+    if not same_secret(given, expected.get_secret_value()):
         raise ApiError(401, "authentication_error", "Send a valid API key in X-API-Key.")
 
 

@@ -67,3 +67,51 @@ class ChatCompletionRequest(BaseModel):
     model: str = PRODUCT_MODEL
     messages: list[ChatMessage] = Field(min_length=1)
     stream: bool = False
+
+
+class Liveness(BaseModel):
+    """``GET /api/health``: the server process answers. Nothing is checked."""
+
+    status: Literal["ok"] = "ok"
+
+
+class IndexState(BaseModel):
+    """The index as its last background check found it; None = not known yet."""
+
+    open: bool | None = Field(description="Whether the index could be read.")
+    documents: int | None = Field(description="Documents indexed.")
+    chunks: int | None = Field(description="Chunks (passages) indexed.")
+    checked_s_ago: float | None = Field(description="Seconds since that check.")
+
+
+class LLMState(BaseModel):
+    """The language model as its last background check found it; None = not known yet."""
+
+    model: str
+    loaded: bool | None = Field(
+        description="Whether the model answers now. The embedded model loads on the first "
+        "question, so false before it is no fault."
+    )
+    checked_s_ago: float | None = Field(description="Seconds since that check.")
+
+
+class ReadinessReport(BaseModel):
+    """``GET /api/ready``: 200 when ``ready`` (the index is open and holds documents),
+    503 otherwise. The checks run in the background; a request never waits on them."""
+
+    ready: bool
+    index: IndexState
+    llm: LLMState
+
+
+class PublicDocument(BaseModel):
+    """``GET /api/documents/{doc_id}``: a cleaned article as the API shows it. Where the
+    server read it from (``source_path``) and what ingest derived from it stay inside."""
+
+    doc_id: str = Field(description="The file name relative to the ingested folder.")
+    title: str
+    url: str | None = Field(description="The article's own URL, when the source names one.")
+    date: str | None
+    language: str = Field(description="ISO 639-1 code, 'und' when not detected.")
+    aliases: list[str] = Field(description="Other doc_ids holding the identical text.")
+    text: str = Field(description="The cleaned text; citations' start/end index into it.")

@@ -1,4 +1,5 @@
-"""``POST /api/ask`` (JSON or Server-Sent Events) and ``GET /api/health``."""
+"""``POST /api/ask`` (JSON or Server-Sent Events), ``GET /api/health`` (liveness) and
+``GET /api/ready`` (readiness)."""
 
 from __future__ import annotations
 
@@ -12,11 +13,13 @@ from starlette.concurrency import run_in_threadpool
 
 from assistant.server.dependencies import (
     AssistantDep,
+    ReadinessDep,
     SettingsDep,
     checked_question,
     require_api_key,
 )
-from assistant.server.schemas import AskRequest
+from assistant.server.public import public_answer, public_events
+from assistant.server.schemas import AskRequest, Liveness, ReadinessReport
 from assistant.server.sse import events_in_threadpool, sse
 from assistant.types import Answer, Event
 
@@ -43,12 +46,30 @@ async def ask(body: AskRequest, assistant: AssistantDep, settings: SettingsDep):
     history = [message.model_dump() for message in body.history]
     options = {"history": history, "language": body.language, "k": body.k}
     if body.stream:
-        return EventSourceResponse(ask_events(assistant.stream(question, **options)))
+        events = public_events(assistant.stream(question, **options))
+        return EventSourceResponse(ask_events(events))
     answer = await run_in_threadpool(assistant.ask, question, **options)
-    return JSONResponse(answer.to_dict())
+    return JSONResponse(public_answer(answer).to_dict())
 
 
-@router.get("/api/health", summary="Index size and whether the language model answers")
-def health(assistant: AssistantDep) -> dict:
-    """The index's size, and whether the language model answers now."""
-    return {"status": "ok", **assistant.health()}
+@router.get("/api/health", response_model=Liveness, summary="Liveness: the server answers")
+async def health() -> dict:
+    """Always `{"status": "ok"}` while the process serves requests. It checks nothing, so
+    it answers at once even while the language model loads; `/api/ready` says whether the
+    index and the model are there."""
+    return {"status": "ok"}
+
+
+@router.get(
+    "/api/ready",
+    response_model=ReadinessReport,
+    responses={503: {"model": ReadinessReport, "description": "Not ready"}},
+    summary="Readiness: the index and the language model",
+)
+async def ready(readiness: ReadinessDep) -> JSONResponse:
+    """200 when the index is open and holds documents, else 503; with the document and
+    chunk counts and whether the language model answers (the embedded model loads on the
+    first question). The checks run in background threads, each result kept 2 s: a
+    request waits at most 0.2 s, and otherwise gets the last result."""
+    report = await readiness.report()
+    return JSONResponse(report, status_code=200 if report["ready"] else 503)

@@ -1,16 +1,18 @@
 """Unknown paths under /api and /v1 get JSON errors: without this router, the chat
-mounted at / would answer them with its HTML. Included after every API router."""
+mounted at / would answer them with its HTML. Included after every API router; behind
+the API key like them, so that without it nothing tells which endpoints exist."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from starlette.routing import Match
 
+from assistant.server.dependencies import require_api_key
 from assistant.server.errors import ApiError
 
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=[Depends(require_api_key)])
 
 
 @router.api_route("/api/{rest:path}", methods=ALL_METHODS)

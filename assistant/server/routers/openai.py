@@ -19,6 +19,7 @@ from assistant.server.dependencies import (
     require_api_key,
 )
 from assistant.server.errors import ApiError
+from assistant.server.public import public_answer, public_events
 from assistant.server.schemas import PRODUCT_MODEL, ChatCompletionRequest
 from assistant.server.sse import events_in_threadpool, sse
 from assistant.types import Answer, CitationsEvent, ErrorEvent, Event, SourcesEvent, TokenEvent
@@ -110,9 +111,9 @@ async def chat_completions(
         if m.role in ("user", "assistant") and m.text
     ]
     if body.stream:
-        events = assistant.stream(question, history=history)
+        events = public_events(assistant.stream(question, history=history))
         return EventSourceResponse(chat_completion_events(events))
-    answer = await run_in_threadpool(assistant.ask, question, history=history)
+    answer = public_answer(await run_in_threadpool(assistant.ask, question, history=history))
     if answer.error:
         raise ApiError(503, "service_unavailable", answer.error)
     return chat_completion(answer)

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse
 
-from assistant.server.dependencies import AssistantDep
+from assistant.server.dependencies import AssistantDep, SettingsDep
 from assistant.server.errors import ApiError
 from assistant.server.templates import render, trusted_css
 from assistant.server.urls import public_root
@@ -60,15 +60,20 @@ def document_page(
 
 
 @router.get("/embed-demo")
-def embed_demo(request: Request) -> HTMLResponse:
-    """How to put the chat on another page: an iframe and Gradio's web component."""
-    return HTMLResponse(render("embed_demo.html", base=public_root(request)))
+def embed_demo(request: Request, settings: SettingsDep) -> HTMLResponse:
+    """How to put the chat on another page: an iframe and Gradio's web component. Without
+    ``server.public_url`` the page names this server by the address the browser used."""
+    public_url = settings.server.public_url
+    page = render(
+        "embed_demo.html", base=public_root(request, public_url), absolute=bool(public_url)
+    )
+    return HTMLResponse(page)
 
 
 @router.get("/docs")
-def api_docs(request: Request) -> HTMLResponse:
+def api_docs(request: Request, settings: SettingsDep) -> HTMLResponse:
     """Swagger UI over /openapi.json, its script and styles served by this server."""
-    root = public_root(request)
+    root = public_root(request, settings.server.public_url)
     return get_swagger_ui_html(
         openapi_url=f"{root}openapi.json",
         title="News assistant API",
