@@ -76,7 +76,8 @@ def apply_event(turn: Turn, event: Event) -> None:
             turn.passages = passages
             turn.status = "answering"
         case ProgressEvent(stage=stage, passages=passages):
-            turn.stage, turn.reading = stage, passages
+            # A token's event of a short reading (the figure check) counts no passages.
+            turn.stage, turn.reading = stage, passages or turn.reading
         case TokenEvent(text=text):
             turn.answer += text
         case ErrorEvent(message=message, kind=kind):
@@ -210,12 +211,16 @@ def build_ui(assistant: Assistant, settings: Settings) -> gr.Blocks:
         root = root_of(request)
         turn = Turn(question)
         turns = [*turns, turn]
-        yield "", render_view(turns, root), turns
+        shown = render_view(turns, root)
+        yield "", shown, turns
         events = public_events(assistant.stream(question, history=history_of(turns[:-1])))
         try:
             for event in events:
                 apply_event(turn, event)
-                yield "", render_view(turns, root), turns
+                view = render_view(turns, root)
+                if view != shown:  # every model token is an event; most change nothing seen
+                    shown = view
+                    yield "", view, turns
         finally:
             # Stop cancels this generator; closing the stream ends the LLM request too.
             events.close()
