@@ -175,6 +175,38 @@ class ServerSettings(Section):
     )
     max_question_chars: int = Field(2000, description="Longer questions get 422.")
     max_request_bytes: int = Field(64_000, description="Larger request bodies get 413.")
+    concurrent_answers: int = Field(
+        1,
+        ge=1,
+        description="Answers generated at once (/api/ask, /v1/chat/completions and the chat "
+        "together); the others wait in a queue. The embedded model has one slot: raise it "
+        "for an LLM server that serves several requests at once.",
+    )
+    max_pending: int = Field(
+        8,
+        ge=0,
+        description="Answers that may wait for a free slot. Beyond it the API answers 429 "
+        "with Retry-After and the chat says it is busy.",
+    )
+    max_answers_per_client: int = Field(
+        2,
+        ge=1,
+        description="Answers one client (one IP address) may have running or waiting at "
+        "once; more get 429, so one greedy client cannot fill the queue. Waiting answers "
+        "get a slot client by client, the least recently served first.",
+    )
+    client_requests_per_minute: int = Field(
+        30,
+        ge=0,
+        description="Questions one client (one IP address) may ask per minute, in bursts of "
+        "up to as many (a token bucket); more get 429 with Retry-After. 0 = no limit.",
+    )
+    api_key_requests_per_minute: int = Field(
+        600,
+        ge=0,
+        description="Questions asked with the API key per minute, all clients together, in "
+        "bursts of up to as many; more get 429 with Retry-After. 0 = no limit.",
+    )
 
     @field_validator("public_url")
     @classmethod

@@ -13,6 +13,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from starlette.staticfiles import StaticFiles
 from swagger_ui_bundle import swagger_ui_path
 
+from assistant.server.admission import Admission
 from assistant.server.chat import mount_ui
 from assistant.server.errors import add_error_handlers
 from assistant.server.middleware import BodySizeLimit, RootPath, SecurityHeaders, UIGuard
@@ -47,12 +48,13 @@ def create_app(assistant: Assistant, settings: Settings) -> FastAPI:
     app.state.assistant = assistant
     app.state.settings = settings
     app.state.readiness = Readiness(assistant)
+    app.state.admission = Admission(server)  # the API's and the chat's questions
     add_error_handlers(app)
 
     for module in (ask, openai, documents, fallback, pages):  # the fallback after the API
         app.include_router(module.router)
     app.mount("/docs-assets", StaticFiles(directory=swagger_ui_path), name="docs-assets")
-    mount_ui(app, assistant, settings)
+    mount_ui(app, assistant, settings, app.state.admission)
 
     # Added last = runs first: CORS must also answer preflights and decorate errors, and
     # every layer must see the paths without the proxy's prefix.

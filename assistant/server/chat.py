@@ -13,6 +13,7 @@ import gradio as gr
 from fastapi import FastAPI
 
 from assistant.questions import InvalidQuestion, check_question
+from assistant.server.admission import Admission, Busy
 from assistant.server.public import public_events
 from assistant.server.templates import STATIC_DIR, render, static_text
 from assistant.server.urls import document_url, public_root
@@ -50,8 +51,19 @@ ERROR_LABELS = {
 }
 UNAVAILABLE_LABEL = "The language model is unavailable"
 MARKER = re.compile(r"\[(\d+)\]")
+QUEUE_POLL_S = 0.5  # how often a waiting question's place in the queue is shown again
 
-Status = Literal["searching", "answering", "done", "not_verified", "refused", "error", "stopped"]
+Status = Literal[
+    "busy",
+    "queued",
+    "searching",
+    "answering",
+    "done",
+    "not_verified",
+    "refused",
+    "error",
+    "stopped",
+]
 
 
 @dataclass
@@ -67,6 +79,8 @@ class Turn:
     error: str = ""
     stage: str = ""  # what the answerer is doing (ProgressEvent)
     reading: int = 0  # passages the model reads
+    queue_position: int = 0  # while queued: 1 = next
+    wait_s: int = 0  # while queued: about how long until it is answered
 
 
 def apply_event(turn: Turn, event: Event) -> None:
@@ -191,9 +205,9 @@ def render_view(turns: list[Turn], root: str) -> str:
     return render("chat_view.html", turns=items, cards=cards, passages=passages)
 
 
-def build_ui(assistant: Assistant, settings: Settings) -> gr.Blocks:
+def build_ui(assistant: Assistant, settings: Settings, admission: Admission) -> gr.Blocks:
     """The chat's Gradio Blocks: the view, the question box, Send, Stop, Clear and
-    example questions."""
+    example questions. Questions take their turn with the API's in ``admission``."""
     max_chars = settings.server.max_question_chars
 
     def root_of(request: gr.Request) -> str:
@@ -211,23 +225,40 @@ def build_ui(assistant: Assistant, settings: Settings) -> gr.Blocks:
         root = root_of(request)
         turn = Turn(question)
         turns = [*turns, turn]
-        shown = render_view(turns, root)
-        yield "", shown, turns
-        events = public_events(assistant.stream(question, history=history_of(turns[:-1])))
         try:
-            for event in events:
-                apply_event(turn, event)
-                view = render_view(turns, root)
-                if view != shown:  # every model token is an event; most change nothing seen
+            ticket = admission.admit(request.client.host if request.client else "unknown")
+        except Busy as busy:
+            turn.status, turn.error = "busy", busy.message
+            yield question, render_view(turns, root), turns  # the question stays to resend
+            return
+        try:
+            shown = ""
+            while not ticket.granted.is_set():
+                turn.status, turn.queue_position = "queued", admission.position(ticket)
+                turn.wait_s = admission.expected_wait_s(turn.queue_position)
+                if (view := render_view(turns, root)) != shown:
                     shown = view
                     yield "", view, turns
+                ticket.granted.wait(QUEUE_POLL_S)
+            turn.status = "searching"
+            yield "", render_view(turns, root), turns
+            events = public_events(assistant.stream(question, history=history_of(turns[:-1])))
+            try:
+                for event in events:
+                    apply_event(turn, event)
+                    view = render_view(turns, root)
+                    if view != shown:  # every model token is an event; most change nothing
+                        shown = view
+                        yield "", view, turns
+            finally:
+                # Stop cancels this generator; closing the stream ends the LLM request too.
+                events.close()
         finally:
-            # Stop cancels this generator; closing the stream ends the LLM request too.
-            events.close()
+            admission.release(ticket)
 
     def stop(turns: list[Turn], request: gr.Request) -> tuple[str, list[Turn]]:
         for turn in turns:
-            if turn.status in ("searching", "answering"):
+            if turn.status in ("queued", "searching", "answering"):
                 turn.status = "stopped"
         return render_view(turns, root_of(request)), turns
 
@@ -255,21 +286,29 @@ def build_ui(assistant: Assistant, settings: Settings) -> gr.Blocks:
         gr.Examples([[q] for q in EXAMPLE_QUESTIONS], inputs=[question], label="Try asking")
 
         outputs = [question, view, turns_state]
+        # No limit of Gradio's own: the admission queue, shared with the API, is the limit,
+        # and it shows the asker their place in it (Gradio's own, hidden, would not).
         asked = [
-            send.click(respond, [question, turns_state], outputs, show_progress="hidden"),
-            question.submit(respond, [question, turns_state], outputs, show_progress="hidden"),
+            listener(
+                respond,
+                [question, turns_state],
+                outputs,
+                show_progress="hidden",
+                concurrency_limit=None,
+            )
+            for listener in (send.click, question.submit)
         ]
         stop_button.click(stop, [turns_state], [view, turns_state], cancels=asked)
         clear_button.click(clear, None, [view, turns_state, question], cancels=asked)
     return blocks
 
 
-def mount_ui(app: FastAPI, assistant: Assistant, settings: Settings) -> None:
+def mount_ui(app: FastAPI, assistant: Assistant, settings: Settings, admission: Admission) -> None:
     """Mounts the chat at the application's root."""
     # No Gradio auth: the middleware guards the UI with HTTP basic auth in front of Gradio.
     gr.mount_gradio_app(
         app,
-        build_ui(assistant, settings),
+        build_ui(assistant, settings, admission),
         path="/",
         # Gradio writes its own root URL into its config: from public_url when set (a full
         # URL is used as it is), else from the request, as Gradio does.

@@ -11,11 +11,13 @@ from starlette.exceptions import HTTPException
 
 class ApiError(Exception):
     """An error answered with ``status`` and the OpenAI-style body; ``type_`` is the
-    OpenAI error type (``invalid_request_error``, ``authentication_error``, ...)."""
+    OpenAI error type (``invalid_request_error``, ``authentication_error``, ...);
+    ``headers`` go with the response (``Retry-After`` of a 429)."""
 
-    def __init__(self, status: int, type_: str, message: str):
+    def __init__(self, status: int, type_: str, message: str, headers: dict | None = None):
         super().__init__(message)
         self.status, self.type, self.message = status, type_, message
+        self.headers = headers
 
 
 def error_response(
@@ -29,7 +31,7 @@ def error_response(
 
 async def on_api_error(request: Request, error: ApiError) -> JSONResponse:
     """An ``ApiError`` as it was raised."""
-    return error_response(error.status, error.type, error.message)
+    return error_response(error.status, error.type, error.message, error.headers)
 
 
 async def on_http_error(request: Request, error: HTTPException) -> JSONResponse:

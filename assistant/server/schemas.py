@@ -115,3 +115,19 @@ class PublicDocument(BaseModel):
     language: str = Field(description="ISO 639-1 code, 'und' when not detected.")
     aliases: list[str] = Field(description="Other doc_ids holding the identical text.")
     text: str = Field(description="The cleaned text; citations' start/end index into it.")
+
+
+BUSY_RESPONSE: dict = {
+    429: {
+        "description": "Not admitted: the queue of questions waiting for the model is full "
+        "(server.max_pending), the client has its share running or waiting "
+        "(server.max_answers_per_client), or a rate limit is reached "
+        "(server.client_requests_per_minute, server.api_key_requests_per_minute).",
+        "headers": {
+            "Retry-After": {
+                "description": "Seconds after which to ask again.",
+                "schema": {"type": "integer"},
+            }
+        },
+    }
+}

@@ -3,13 +3,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import asdict
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from sse_starlette import EventSourceResponse
-from starlette.concurrency import run_in_threadpool
 
 from assistant.server.dependencies import (
     AssistantDep,
@@ -18,37 +17,42 @@ from assistant.server.dependencies import (
     checked_question,
     require_api_key,
 )
+from assistant.server.generation import admitted, answer_events, final_answer
 from assistant.server.public import public_answer, public_events
-from assistant.server.schemas import AskRequest, Liveness, ReadinessReport
-from assistant.server.sse import events_in_threadpool, sse
+from assistant.server.schemas import BUSY_RESPONSE, AskRequest, Liveness, ReadinessReport
+from assistant.server.sse import sse
 from assistant.types import Answer, Event
 
 router = APIRouter(dependencies=[Depends(require_api_key)])
 
 
-async def ask_events(events: Iterator[Event]) -> AsyncIterator[dict]:
+async def ask_events(events: AsyncIterator[Event]) -> AsyncIterator[dict]:
     """The answer stream as Server-Sent Events named by their type, data the event."""
-    async for event in events_in_threadpool(events):
+    async for event in events:
         yield sse(asdict(event), event.type)
 
 
 @router.post(
     "/api/ask",
     response_model=Answer,
-    responses={200: {"content": {"text/event-stream": {}}}},
+    responses={200: {"content": {"text/event-stream": {}}}, **BUSY_RESPONSE},
     summary="Answer a question from the articles, with citations",
 )
-async def ask(body: AskRequest, assistant: AssistantDep, settings: SettingsDep):
+async def ask(body: AskRequest, request: Request, assistant: AssistantDep, settings: SettingsDep):
     """The same JSON as `assistant ask --json`. With `stream: true`, Server-Sent Events
     instead, in this order: `sources`, `token`…, `citations`, `done` (whose `result` is
-    that JSON); `error` replaces the tokens when the language model fails."""
+    that JSON); `error` replaces the tokens when the language model fails. A question
+    may wait for the model in a queue; 429 with `Retry-After` when the queue is full, the
+    client has its share of questions running, or a rate limit is reached."""
     question = checked_question(body.question, "question", settings)
     history = [message.model_dump() for message in body.history]
-    options = {"history": history, "language": body.language, "k": body.k}
+    ticket = await admitted(request)
+    events = public_events(
+        assistant.stream(question, history=history, language=body.language, k=body.k)
+    )
     if body.stream:
-        events = public_events(assistant.stream(question, **options))
-        return EventSourceResponse(ask_events(events))
-    answer = await run_in_threadpool(assistant.ask, question, **options)
+        return EventSourceResponse(ask_events(answer_events(request, ticket, events)))
+    answer = await final_answer(request, ticket, events)
     return JSONResponse(public_answer(answer).to_dict())
 
 

@@ -3,14 +3,14 @@ so any OpenAI client can use the product as a model."""
 
 from __future__ import annotations
 
+import contextlib
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import asdict
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from sse_starlette import EventSourceResponse
-from starlette.concurrency import run_in_threadpool
 
 from assistant.server.dependencies import (
     AssistantDep,
@@ -19,9 +19,10 @@ from assistant.server.dependencies import (
     require_api_key,
 )
 from assistant.server.errors import ApiError
+from assistant.server.generation import admitted, answer_events, final_answer
 from assistant.server.public import public_answer, public_events
-from assistant.server.schemas import PRODUCT_MODEL, ChatCompletionRequest
-from assistant.server.sse import events_in_threadpool, sse
+from assistant.server.schemas import BUSY_RESPONSE, PRODUCT_MODEL, ChatCompletionRequest
+from assistant.server.sse import sse
 from assistant.types import Answer, CitationsEvent, ErrorEvent, Event, SourcesEvent, TokenEvent
 
 router = APIRouter(dependencies=[Depends(require_api_key)])
@@ -41,34 +42,35 @@ def completion_chunk(completion_id: str, delta: dict, finish_reason: str | None,
     )
 
 
-async def chat_completion_events(events: Iterator[Event]) -> AsyncIterator[dict]:
+async def chat_completion_events(events: AsyncIterator[Event]) -> AsyncIterator[dict]:
     """The answer stream as OpenAI chat.completion.chunk events; the passages ride on the
     first chunk and the verified citations on the last, as extra fields."""
     completion_id = f"chatcmpl-{uuid.uuid4().hex}"
-    async for event in events_in_threadpool(events):
-        match event:
-            case SourcesEvent(passages=passages):
-                sources = [p.to_dict() for p in passages]
-                yield completion_chunk(
-                    completion_id, {"role": "assistant", "content": ""}, None, sources=sources
-                )
-            case TokenEvent(text=text):
-                yield completion_chunk(completion_id, {"content": text}, None)
-            case ErrorEvent(message=message, kind=kind):
-                # OpenAI clients raise on a chunk carrying "error".
-                yield sse({"error": {"message": message, "type": kind}})
-                return
-            case CitationsEvent():
-                yield completion_chunk(
-                    completion_id,
-                    {},
-                    "stop",
-                    answer=event.answer,
-                    citations=[asdict(c) for c in event.citations],
-                    refused=event.refused,
-                    verified=event.verified,
-                    unsupported_numbers=event.unsupported_numbers,
-                )
+    async with contextlib.aclosing(events):  # closed at once when an error ends it early
+        async for event in events:
+            match event:
+                case SourcesEvent(passages=passages):
+                    sources = [p.to_dict() for p in passages]
+                    yield completion_chunk(
+                        completion_id, {"role": "assistant", "content": ""}, None, sources=sources
+                    )
+                case TokenEvent(text=text):
+                    yield completion_chunk(completion_id, {"content": text}, None)
+                case ErrorEvent(message=message, kind=kind):
+                    # OpenAI clients raise on a chunk carrying "error".
+                    yield sse({"error": {"message": message, "type": kind}})
+                    return
+                case CitationsEvent():
+                    yield completion_chunk(
+                        completion_id,
+                        {},
+                        "stop",
+                        answer=event.answer,
+                        citations=[asdict(c) for c in event.citations],
+                        refused=event.refused,
+                        verified=event.verified,
+                        unsupported_numbers=event.unsupported_numbers,
+                    )
     yield sse("[DONE]")
 
 
@@ -94,13 +96,18 @@ def chat_completion(answer: Answer) -> dict:
     }
 
 
-@router.post("/v1/chat/completions", summary="OpenAI-compatible chat completions")
+@router.post(
+    "/v1/chat/completions",
+    summary="OpenAI-compatible chat completions",
+    responses=BUSY_RESPONSE,
+)
 async def chat_completions(
-    body: ChatCompletionRequest, assistant: AssistantDep, settings: SettingsDep
+    body: ChatCompletionRequest, request: Request, assistant: AssistantDep, settings: SettingsDep
 ):
     """The last message is the question, earlier user/assistant messages the history.
     Extra response fields: `sources`, `citations`, `refused`, `verified`,
-    `unsupported_numbers`."""
+    `unsupported_numbers`. 429 with `Retry-After` when the server is busy, as for
+    `/api/ask`."""
     *earlier, last = body.messages
     if last.role != "user":
         raise ApiError(422, "invalid_request_error", "The last message must be a question.")
@@ -110,10 +117,11 @@ async def chat_completions(
         for m in earlier
         if m.role in ("user", "assistant") and m.text
     ]
+    ticket = await admitted(request)
+    events = public_events(assistant.stream(question, history=history))
     if body.stream:
-        events = public_events(assistant.stream(question, history=history))
-        return EventSourceResponse(chat_completion_events(events))
-    answer = public_answer(await run_in_threadpool(assistant.ask, question, history=history))
+        return EventSourceResponse(chat_completion_events(answer_events(request, ticket, events)))
+    answer = public_answer(await final_answer(request, ticket, events))
     if answer.error:
         raise ApiError(503, "service_unavailable", answer.error)
     return chat_completion(answer)
