@@ -14,6 +14,7 @@ from fastapi import FastAPI
 
 from assistant.questions import InvalidQuestion, check_question
 from assistant.server.admission import Admission, Busy
+from assistant.server.generation import client_of
 from assistant.server.public import public_events
 from assistant.server.templates import STATIC_DIR, render, static_text
 from assistant.server.urls import document_url, public_root
@@ -226,7 +227,7 @@ def build_ui(assistant: Assistant, settings: Settings, admission: Admission) -> 
         turn = Turn(question)
         turns = [*turns, turn]
         try:
-            ticket = admission.admit(request.client.host if request.client else "unknown")
+            ticket = admission.admit(client_of(request.request))
         except Busy as busy:
             turn.status, turn.error = "busy", busy.message
             yield question, render_view(turns, root), turns  # the question stays to resend
@@ -241,7 +242,8 @@ def build_ui(assistant: Assistant, settings: Settings, admission: Admission) -> 
                     yield "", view, turns
                 ticket.granted.wait(QUEUE_POLL_S)
             turn.status = "searching"
-            yield "", render_view(turns, root), turns
+            shown = render_view(turns, root)
+            yield "", shown, turns
             events = public_events(assistant.stream(question, history=history_of(turns[:-1])))
             try:
                 for event in events:
