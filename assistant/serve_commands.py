@@ -19,8 +19,8 @@ def serve(
     import uvicorn
     from rich.console import Console
 
-    from assistant.api import create_app
     from assistant.ingest_commands import print_report
+    from assistant.server import create_app
     from assistant.service import Assistant
     from assistant.settings import Settings
     from ingest.pipeline import ingest_paths

@@ -14,8 +14,9 @@ import os
 from importlib import resources
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -149,11 +150,23 @@ class ServerSettings(Section):
     host: str = Field("127.0.0.1", description="Address `assistant serve` listens on.")
     port: int = Field(7860, description="Port `assistant serve` listens on.")
     root_path: str = Field("", description="Sub-path when served behind a reverse proxy.")
+    public_url: str | None = Field(
+        None,
+        description="The URL users reach the app at, sub-path included (https://news.example"
+        "/assistant), written into the embed demo, the API docs and the chat's links; set it "
+        "when the chat is embedded as a web component on another site. None = links relative "
+        "to root_path: never built from the request's Host header.",
+    )
     allowed_origins: list[str] = Field(default_factory=list, description="CORS origins.")
     frame_ancestors: list[str] = Field(
         default_factory=lambda: ["'self'"], description="Who may embed the UI in a frame."
     )
-    api_key: SecretStr | None = Field(None, description="Required X-API-Key for /api and /v1.")
+    api_key: SecretStr | None = Field(
+        None,
+        description="Required (X-API-Key, or a Bearer token) on /api, /v1 and Gradio's "
+        "/gradio_api, where the chat's users pass with their basic auth or, without it, the "
+        "session cookie the chat's page sets.",
+    )
     ui_username: str | None = Field(
         None, description="With ui_password: HTTP basic auth on the chat."
     )
@@ -162,6 +175,50 @@ class ServerSettings(Section):
     )
     max_question_chars: int = Field(2000, description="Longer questions get 422.")
     max_request_bytes: int = Field(64_000, description="Larger request bodies get 413.")
+    concurrent_answers: int = Field(
+        1,
+        ge=1,
+        description="Answers generated at once (/api/ask, /v1/chat/completions and the chat "
+        "together); the others wait in a queue. The embedded model has one slot: raise it "
+        "for an LLM server that serves several requests at once.",
+    )
+    max_pending: int = Field(
+        8,
+        ge=0,
+        description="Answers that may wait for a free slot. Beyond it the API answers 429 "
+        "with Retry-After and the chat says it is busy.",
+    )
+    max_answers_per_client: int = Field(
+        2,
+        ge=1,
+        description="Answers one client (one IP address) may have running or waiting at "
+        "once; more get 429, so one greedy client cannot fill the queue. Waiting answers "
+        "get a slot client by client, the least recently served first.",
+    )
+    client_requests_per_minute: int = Field(
+        30,
+        ge=0,
+        description="Questions one client (one IP address) may ask per minute, in bursts of "
+        "up to as many (a token bucket); more get 429 with Retry-After. 0 = no limit.",
+    )
+    api_key_requests_per_minute: int = Field(
+        600,
+        ge=0,
+        description="Questions asked with the API key per minute, all clients together, in "
+        "bursts of up to as many; more get 429 with Retry-After. 0 = no limit.",
+    )
+
+    @field_validator("public_url")
+    @classmethod
+    def _absolute_http_url(cls, url: str | None) -> str | None:
+        if url is None:
+            return None
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(f"must be an http(s) URL such as https://news.example/, not {url!r}")
+        if parts.query or parts.fragment:
+            raise ValueError(f"must have no query or fragment: {url!r}")
+        return url.rstrip("/")
 
 
 class Settings(BaseSettings, IngestSettings):

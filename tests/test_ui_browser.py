@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 
-from assistant.api import create_app
+from assistant.server import create_app
 from assistant.service import Assistant
 from assistant.settings import Settings
 from ingest.pipeline import ingest_paths

@@ -32,3 +32,19 @@ element.addEventListener("click", (event) => {
     }
   }
 });
+
+// The view's links to the article pages are relative to this server (unless
+// server.public_url is set). Inside a <gradio-app> on another site's page they would
+// resolve against that page, so they are resolved against the app's own src when used.
+const app = element.closest("gradio-app");
+const appSrc = app && app.getAttribute("src");
+if (appSrc) {
+  const resolve = (event) => {
+    const link = event.target.closest("a[href^='/']");
+    if (link) {
+      link.href = new URL(link.getAttribute("href"), new URL(appSrc, document.baseURI)).href;
+    }
+  };
+  element.addEventListener("mousedown", resolve, true);
+  element.addEventListener("click", resolve, true);
+}

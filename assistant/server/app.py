@@ -1,0 +1,73 @@
+"""The application factory: assembles the routers, the chat, the error handlers and the
+middleware into one FastAPI application. What each part does lives in its module."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from importlib.metadata import version
+from typing import TYPE_CHECKING
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from starlette.staticfiles import StaticFiles
+from swagger_ui_bundle import swagger_ui_path
+
+from assistant.server.admission import Admission
+from assistant.server.chat import mount_ui
+from assistant.server.errors import add_error_handlers
+from assistant.server.middleware import BodySizeLimit, RootPath, SecurityHeaders, UIGuard
+from assistant.server.readiness import Readiness
+from assistant.server.routers import ask, documents, fallback, openai, pages
+
+if TYPE_CHECKING:
+    from assistant.service import Assistant
+    from assistant.settings import Settings
+
+
+@contextlib.asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Starts the readiness checks while the server starts, so /api/ready knows soon."""
+    app.state.readiness.start()
+    yield
+
+
+def create_app(assistant: Assistant, settings: Settings) -> FastAPI:
+    """The product over HTTP: the JSON/SSE API under /api, the OpenAI-compatible endpoint
+    under /v1, the article pages, the embedding demo, the API docs at /docs, and the chat
+    at the root. The routers reach ``assistant`` and ``settings`` through ``app.state``."""
+    server = settings.server
+    app = FastAPI(
+        lifespan=lifespan,
+        title="News assistant",
+        version=version("news-assistant"),
+        summary="Cross-lingual question answering over a news corpus, with verified citations.",
+        redoc_url=None,
+        docs_url=None,  # pages.api_docs serves it from local files: FastAPI's loads a CDN
+    )
+    app.state.assistant = assistant
+    app.state.settings = settings
+    app.state.readiness = Readiness(assistant)
+    app.state.admission = Admission(server)  # the API's and the chat's questions
+    add_error_handlers(app)
+
+    for module in (ask, openai, documents, fallback, pages):  # the fallback after the API
+        app.include_router(module.router)
+    app.mount("/docs-assets", StaticFiles(directory=swagger_ui_path), name="docs-assets")
+    mount_ui(app, assistant, settings, app.state.admission)
+
+    # Added last = runs first: CORS must also answer preflights and decorate errors, and
+    # every layer must see the paths without the proxy's prefix.
+    app.add_middleware(UIGuard, settings=settings)
+    app.add_middleware(BodySizeLimit, max_bytes=server.max_request_bytes)
+    if server.allowed_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=server.allowed_origins,
+            allow_methods=["*"],
+            allow_headers=["*"],
+        )
+    if server.root_path:
+        app.add_middleware(RootPath, root_path=server.root_path)
+    app.add_middleware(SecurityHeaders)  # outermost: on every response, errors included
+    return app

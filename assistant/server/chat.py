@@ -1,0 +1,321 @@
+"""The chat: a Gradio Blocks app whose conversation and source panel are one HTML view,
+rendered from the answer stream by the autoescaped template ``prompts/html/chat_view.html``:
+a news article is data, never markup."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
+
+import gradio as gr
+from fastapi import FastAPI
+
+from assistant.questions import InvalidQuestion, check_question
+from assistant.server.admission import Admission, Busy
+from assistant.server.generation import client_of
+from assistant.server.public import public_events
+from assistant.server.templates import STATIC_DIR, render, static_text
+from assistant.server.urls import document_url, public_root
+from assistant.types import (
+    Citation,
+    CitationsEvent,
+    DoneEvent,
+    ErrorEvent,
+    Event,
+    Passage,
+    ProgressEvent,
+    SourcesEvent,
+    TokenEvent,
+)
+
+if TYPE_CHECKING:
+    from assistant.service import Assistant
+    from assistant.settings import Settings
+
+CHAT_JS = static_text("chat.js")
+CHAT_CSS = STATIC_DIR / "chat.css"
+
+EXAMPLE_QUESTIONS = [
+    "Bắc Ninh đã tổ chức bao nhiêu cuộc đối thoại với người dân và doanh nghiệp?",
+    "宁顺县登记了多少个“巧妙群众动员”模式？",
+    "متى عقدت اللجنة التنفيذية للحزب في مقاطعة ها تينه مؤتمرها؟",
+    "Wie viele Dialoge mit der Bevölkerung wurden seit 2015 organisiert?",
+    "Who chaired the meeting of the Provincial Party Standing Committee on July 4?",
+    "Hány „ügyes tömegmozgósítási” modellt dolgozott ki Bac Ninh tartomány?",
+]
+
+ERROR_LABELS = {
+    "context": "The question and its sources do not fit the language model's context",
+    "bad_output": "The language model's answer could not be used",
+}
+UNAVAILABLE_LABEL = "The language model is unavailable"
+MARKER = re.compile(r"\[(\d+)\]")
+QUEUE_POLL_S = 0.5  # how often a waiting question's place in the queue is shown again
+
+Status = Literal[
+    "busy",
+    "queued",
+    "searching",
+    "answering",
+    "done",
+    "not_verified",
+    "refused",
+    "error",
+    "stopped",
+]
+
+
+@dataclass
+class Turn:
+    """One question and what the stream has said about it so far."""
+
+    question: str
+    status: Status = "searching"
+    answer: str = ""
+    passages: list[Passage] = field(default_factory=list)
+    citations: list[Citation] = field(default_factory=list)
+    error_kind: str = ""
+    error: str = ""
+    stage: str = ""  # what the answerer is doing (ProgressEvent)
+    reading: int = 0  # passages the model reads
+    queue_position: int = 0  # while queued: 1 = next
+    wait_s: int = 0  # while queued: about how long until it is answered
+
+
+def apply_event(turn: Turn, event: Event) -> None:
+    """Updates ``turn`` with one event of the answer stream."""
+    match event:
+        case SourcesEvent(passages=passages):
+            turn.passages = passages
+            turn.status = "answering"
+        case ProgressEvent(stage=stage, passages=passages):
+            # A token's event of a short reading (the figure check) counts no passages.
+            turn.stage, turn.reading = stage, passages or turn.reading
+        case TokenEvent(text=text):
+            turn.answer += text
+        case ErrorEvent(message=message, kind=kind):
+            turn.status, turn.error, turn.error_kind = "error", message, kind
+        case CitationsEvent():
+            turn.answer = event.answer
+            turn.citations = event.citations
+            if turn.status != "error":
+                if event.refused:
+                    turn.status = "refused"
+                else:
+                    turn.status = "done" if event.verified else "not_verified"
+        case DoneEvent(result=result) if result.error and turn.status != "error":
+            turn.status, turn.error = "error", result.error
+
+
+def history_of(turns: list[Turn]) -> list[dict]:
+    """The finished exchanges, as the ``history`` a follow-up question is asked with."""
+    history: list[dict] = []
+    for turn in turns:
+        if turn.status in ("done", "not_verified", "refused"):
+            history.append({"role": "user", "content": turn.question})
+            history.append({"role": "assistant", "content": turn.answer})
+    return history
+
+
+@dataclass
+class AnswerPart:
+    """A piece of an answer's text; ``cite`` (turn-marker) makes it a citation link."""
+
+    text: str
+    cite: str = ""
+
+
+@dataclass
+class Highlight:
+    """A passage split around its cited sentence."""
+
+    before: str
+    cited: str
+    after: str
+
+
+def answer_parts(turn: Turn, number: int) -> list[AnswerPart]:
+    """The answer with its [n] markers as links to their citation cards (in a "not
+    verified" reply, to the closest evidence); markers citing nothing stay text."""
+    citations = {c.marker: c for c in turn.citations}
+    parts, last = [], 0
+    for match in MARKER.finditer(turn.answer):
+        citation = citations.get(int(match.group(1)))
+        if citation is None:
+            continue
+        parts.append(AnswerPart(turn.answer[last : match.start()]))
+        parts.append(AnswerPart(f"[{citation.marker}]", f"{number}-{citation.marker}"))
+        last = match.end()
+    parts.append(AnswerPart(turn.answer[last:]))
+    return parts
+
+
+def highlighted_passage(passage: Passage | None, citation: Citation) -> Highlight:
+    """The passage with the cited sentence marked; offsets are the document's, so they are
+    shifted into the passage, and the quote alone is shown if it lies outside."""
+    quote_only = Highlight("", citation.quote, "")
+    if passage is None:
+        return quote_only
+    start, end = citation.start - passage.start, citation.end - passage.start
+    if not 0 <= start <= end <= len(passage.text):
+        found = passage.text.find(citation.quote) if citation.quote else -1
+        if found < 0:
+            return quote_only
+        start, end = found, found + len(citation.quote)
+    text = passage.text
+    return Highlight(text[:start], text[start:end], text[end:])
+
+
+def _citation_card(turn: Turn, number: int, citation: Citation, root: str) -> dict:
+    passage = next((p for p in turn.passages if p.chunk_id == citation.chunk_id), None)
+    return {
+        "number": number,
+        "citation": citation,
+        "language": passage.language if passage else "",
+        "evidence": turn.status == "not_verified",
+        "highlight": highlighted_passage(passage, citation),
+        "link": document_url(root, citation.doc_id, citation.start, citation.end),
+    }
+
+
+def render_view(turns: list[Turn], root: str) -> str:
+    """The whole chat view: the conversation, and beside it the cards of every citation
+    (shown one at a time when its marker is clicked) and the passages of the last turn.
+    ``root`` is what the links to the article pages start with."""
+    items = [
+        {
+            "turn": turn,
+            "parts": answer_parts(turn, number),
+            "evidence": turn.status == "not_verified",
+            "copyable": bool(turn.answer) and turn.status != "answering",
+            "error_label": ERROR_LABELS.get(turn.error_kind, UNAVAILABLE_LABEL),
+        }
+        for number, turn in enumerate(turns)
+    ]
+    cards = [
+        _citation_card(turn, number, citation, root)
+        for number, turn in enumerate(turns)
+        for citation in turn.citations
+    ]
+    passages = [
+        {"passage": p, "link": document_url(root, p.doc_id, p.start, p.end)}
+        for p in (turns[-1].passages if turns else [])
+    ]
+    return render("chat_view.html", turns=items, cards=cards, passages=passages)
+
+
+def build_ui(assistant: Assistant, settings: Settings, admission: Admission) -> gr.Blocks:
+    """The chat's Gradio Blocks: the view, the question box, Send, Stop, Clear and
+    example questions. Questions take their turn with the API's in ``admission``."""
+    max_chars = settings.server.max_question_chars
+
+    def root_of(request: gr.Request) -> str:
+        # Relative to this server unless server.public_url is set; chat.js resolves them
+        # against the app's own address inside a <gradio-app> on another site.
+        return public_root(request.request, settings.server.public_url)
+
+    def respond(question: str, turns: list[Turn], request: gr.Request) -> Iterator:
+        if not question:
+            return  # Enter on an empty box
+        try:
+            question = check_question(question, max_chars)
+        except InvalidQuestion as error:
+            raise gr.Error(str(error)) from error
+        root = root_of(request)
+        turn = Turn(question)
+        turns = [*turns, turn]
+        try:
+            ticket = admission.admit(client_of(request.request))
+        except Busy as busy:
+            turn.status, turn.error = "busy", busy.message
+            yield question, render_view(turns, root), turns  # the question stays to resend
+            return
+        try:
+            shown = ""
+            while not ticket.granted.is_set():
+                turn.status, turn.queue_position = "queued", admission.position(ticket)
+                turn.wait_s = admission.expected_wait_s(turn.queue_position)
+                if (view := render_view(turns, root)) != shown:
+                    shown = view
+                    yield "", view, turns
+                ticket.granted.wait(QUEUE_POLL_S)
+            turn.status = "searching"
+            shown = render_view(turns, root)
+            yield "", shown, turns
+            events = public_events(assistant.stream(question, history=history_of(turns[:-1])))
+            try:
+                for event in events:
+                    apply_event(turn, event)
+                    view = render_view(turns, root)
+                    if view != shown:  # every model token is an event; most change nothing
+                        shown = view
+                        yield "", view, turns
+            finally:
+                # Stop cancels this generator; closing the stream ends the LLM request too.
+                events.close()
+        finally:
+            admission.release(ticket)
+
+    def stop(turns: list[Turn], request: gr.Request) -> tuple[str, list[Turn]]:
+        for turn in turns:
+            if turn.status in ("queued", "searching", "answering"):
+                turn.status = "stopped"
+        return render_view(turns, root_of(request)), turns
+
+    def clear(request: gr.Request) -> tuple[str, list[Turn], str]:
+        return render_view([], root_of(request)), [], ""
+
+    with gr.Blocks(title="News assistant") as blocks:
+        turns_state = gr.State([])
+        view = gr.HTML(render_view([], ""), elem_id="na-view", js_on_load=CHAT_JS)
+        with gr.Row(equal_height=True):
+            question = gr.Textbox(
+                label="Question",
+                show_label=False,
+                placeholder="Ask about the news in any language…",
+                lines=2,
+                max_length=max_chars,
+                elem_id="na-question",
+                scale=1,
+            )
+            send = gr.Button("Send", variant="primary", elem_id="na-send", scale=0, min_width=90)
+            stop_button = gr.Button(
+                "Stop", variant="stop", elem_id="na-stop", scale=0, min_width=90
+            )
+            clear_button = gr.Button("Clear", elem_id="na-clear", scale=0, min_width=90)
+        gr.Examples([[q] for q in EXAMPLE_QUESTIONS], inputs=[question], label="Try asking")
+
+        outputs = [question, view, turns_state]
+        # No limit of Gradio's own: the admission queue, shared with the API, is the limit,
+        # and it shows the asker their place in it (Gradio's own, hidden, would not).
+        asked = [
+            listener(
+                respond,
+                [question, turns_state],
+                outputs,
+                show_progress="hidden",
+                concurrency_limit=None,
+            )
+            for listener in (send.click, question.submit)
+        ]
+        stop_button.click(stop, [turns_state], [view, turns_state], cancels=asked)
+        clear_button.click(clear, None, [view, turns_state, question], cancels=asked)
+    return blocks
+
+
+def mount_ui(app: FastAPI, assistant: Assistant, settings: Settings, admission: Admission) -> None:
+    """Mounts the chat at the application's root."""
+    # No Gradio auth: the middleware guards the UI with HTTP basic auth in front of Gradio.
+    gr.mount_gradio_app(
+        app,
+        build_ui(assistant, settings, admission),
+        path="/",
+        # Gradio writes its own root URL into its config: from public_url when set (a full
+        # URL is used as it is), else from the request, as Gradio does.
+        root_path=settings.server.public_url or settings.server.root_path or None,
+        footer_links=[],
+        run_history=False,
+        css_paths=[CHAT_CSS],
+    )

@@ -1,0 +1,133 @@
+"""The shapes of the API's requests and responses (pydantic models, in /openapi.json)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+PRODUCT_MODEL = "news-assistant"  # the name OpenAI clients use for the product itself
+
+
+class HistoryMessage(BaseModel):
+    """One earlier turn of the conversation."""
+
+    role: Literal["user", "assistant"]
+    content: str
+
+
+class AskRequest(BaseModel):
+    """The body of ``POST /api/ask``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    question: str = Field(min_length=1)
+    history: list[HistoryMessage] = Field(
+        default_factory=list, description="Earlier turns, oldest first, for follow-up questions."
+    )
+    language: str | None = Field(None, max_length=16, description="ISO 639-1 code.")
+    k: int | None = Field(None, ge=1, le=50, description="Passages sent to the LLM.")
+    stream: bool = Field(
+        False, description="Answer with Server-Sent Events: sources, token…, citations, done."
+    )
+
+
+class ContentPart(BaseModel):
+    """A part of an OpenAI message's content; only ``text`` parts are read."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    text: str = ""
+
+
+class ChatMessage(BaseModel):
+    """An OpenAI chat message, its content a string or a list of parts."""
+
+    model_config = ConfigDict(extra="allow")
+
+    role: str
+    content: str | list[ContentPart] | None = None
+
+    @property
+    def text(self) -> str:
+        """The message's text, its text parts joined."""
+        if isinstance(self.content, list):
+            return "".join(part.text for part in self.content if part.type == "text")
+        return self.content or ""
+
+
+class ChatCompletionRequest(BaseModel):
+    """The body of ``POST /v1/chat/completions``. Sampling fields (temperature,
+    max_tokens, ...) are accepted and ignored: the product's settings decide how its model
+    answers."""
+
+    model_config = ConfigDict(extra="allow")
+
+    model: str = PRODUCT_MODEL
+    messages: list[ChatMessage] = Field(min_length=1)
+    stream: bool = False
+
+
+class Liveness(BaseModel):
+    """``GET /api/health``: the server process answers. Nothing is checked."""
+
+    status: Literal["ok"] = "ok"
+
+
+class IndexState(BaseModel):
+    """The index as its last background check found it; None = not known yet."""
+
+    open: bool | None = Field(description="Whether the index could be read.")
+    documents: int | None = Field(description="Documents indexed.")
+    chunks: int | None = Field(description="Chunks (passages) indexed.")
+    checked_s_ago: float | None = Field(description="Seconds since that check.")
+
+
+class LLMState(BaseModel):
+    """The language model as its last background check found it; None = not known yet."""
+
+    model: str
+    loaded: bool | None = Field(
+        description="Whether the model answers now. The embedded model loads on the first "
+        "question, so false before it is no fault."
+    )
+    checked_s_ago: float | None = Field(description="Seconds since that check.")
+
+
+class ReadinessReport(BaseModel):
+    """``GET /api/ready``: 200 when ``ready`` (the index is open and holds documents),
+    503 otherwise. The checks run in the background; a request never waits on them."""
+
+    ready: bool
+    index: IndexState
+    llm: LLMState
+
+
+class PublicDocument(BaseModel):
+    """``GET /api/documents/{doc_id}``: a cleaned article as the API shows it. Where the
+    server read it from (``source_path``) and what ingest derived from it stay inside."""
+
+    doc_id: str = Field(description="The file name relative to the ingested folder.")
+    title: str
+    url: str | None = Field(description="The article's own URL, when the source names one.")
+    date: str | None
+    language: str = Field(description="ISO 639-1 code, 'und' when not detected.")
+    aliases: list[str] = Field(description="Other doc_ids holding the identical text.")
+    text: str = Field(description="The cleaned text; citations' start/end index into it.")
+
+
+BUSY_RESPONSE: dict = {
+    429: {
+        "description": "Not admitted: the queue of questions waiting for the model is full "
+        "(server.max_pending), the client has its share running or waiting "
+        "(server.max_answers_per_client), or a rate limit is reached "
+        "(server.client_requests_per_minute, server.api_key_requests_per_minute).",
+        "headers": {
+            "Retry-After": {
+                "description": "Seconds after which to ask again.",
+                "schema": {"type": "integer"},
+            }
+        },
+    }
+}
