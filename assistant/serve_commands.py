@@ -40,5 +40,7 @@ def serve(
             detector=assistant.detector,
         )
         print_report(report, Console())
+    typer.echo("Loading the models...")
+    assistant.warm_up()
     typer.echo(f"News assistant: http://{server.host}:{server.port}{server.root_path}/")
     uvicorn.run(create_app(assistant, settings), host=server.host, port=server.port)
