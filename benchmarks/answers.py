@@ -34,11 +34,19 @@ FIGURES = (
 )
 
 
-def summarise_run(directory: Path) -> dict[str, dict[str, float | None]]:
-    """The figures of one run on each half of the gold set."""
-    split = {item.id: split_of(item) for item in load_gold(GOLD)}
+def read_results(directory: Path) -> list[dict]:
+    """A run's results, the last of each question (a resumed run may repeat one)."""
     lines = (directory / "results.jsonl").read_text(encoding="utf-8").splitlines()
-    records = list({record["id"]: record for record in map(json.loads, lines)}.values())
+    return list({record["id"]: record for record in map(json.loads, lines)}.values())
+
+
+def summarise_run(
+    directory: Path, ids: set[str] | None = None
+) -> dict[str, dict[str, float | None]]:
+    """The figures of one run on each half of the gold set, on the questions ``ids`` only
+    when given."""
+    split = {item.id: split_of(item) for item in load_gold(GOLD)}
+    records = [r for r in read_results(directory) if ids is None or r["id"] in ids]
     halves = {}
     for name in SPLITS:
         overall = summarize([r for r in records if split.get(r["id"]) == name])["overall"]
@@ -55,12 +63,28 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--run", action="append", required=True, help="LABEL=DIR=COMMAND")
     parser.add_argument("--note", default="", help="What the runs compare, and how.")
+    parser.add_argument(
+        "--same-questions",
+        action="store_true",
+        help="Only the questions every run answered (to compare an unfinished run).",
+    )
     args = parser.parse_args()
-    runs = []
-    for spec in args.run:
-        label, directory, command = spec.split("=", 2)
-        runs.append({"label": label, "command": command, **summarise_run(Path(directory))})
-    payload = {"machine": machine(), "split": SPLITS, "runs": runs, "note": args.note}
+    specs = [spec.split("=", 2) for spec in args.run]
+    ids = None
+    if args.same_questions:
+        answered = [{r["id"] for r in read_results(Path(d))} for _, d, _ in specs]
+        ids = set.intersection(*answered)
+    runs = [
+        {"label": label, "command": command, **summarise_run(Path(directory), ids)}
+        for label, directory, command in specs
+    ]
+    payload = {
+        "machine": machine(),
+        "split": SPLITS,
+        "questions": sorted(ids, key=lambda i: int(i[1:])) if ids else "all",
+        "runs": runs,
+        "note": args.note,
+    }
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     path = RESULTS_DIR / "answers.json"
     path.write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

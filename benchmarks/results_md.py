@@ -23,7 +23,7 @@ SECTIONS = {
     "scale.json": "Scale",
     "load.json": "Load and soak",
 }
-LEFT_OUT = {"machine", "settings", "note", "split", "runs"}
+LEFT_OUT = {"machine", "settings", "note", "split", "runs", "questions", "samples"}
 MAX_DEPTH = 3
 
 
@@ -51,8 +51,15 @@ def machine_line(machine: dict) -> str:
 
 def answers_table(payload: dict) -> list[str]:
     runs = payload["runs"]
+    questions = payload.get("questions", "all")
+    lines = []
+    if questions != "all":
+        lines += [
+            f"On the {len(questions)} questions every run answered: {', '.join(questions)}.",
+            "",
+        ]
     figures = [f for f in runs[0]["dev"] if f != "questions"] if runs else []
-    lines = ["| run | half | " + " | ".join(figures) + " |", "|---|---|" + "---|" * len(figures)]
+    lines += ["| run | half | " + " | ".join(figures) + " |", "|---|---|" + "---|" * len(figures)]
     for run in runs:
         for half in ("dev", "held_out"):
             cells = ["–" if run[half][f] is None else str(run[half][f]) for f in figures]
