@@ -33,23 +33,12 @@ def assistant(tmp_path_factory, model_cache_dir) -> Assistant:
     return assistant
 
 
-# Known failure, disclosed in the README: at temperature 0 the embedded 1.5B model continues
-# "Theo các đoạn văn," with this question itself, which the product refuses as no answer.
-# Non-strict, so it still runs and reports XPASS once it passes.
-VIETNAMESE_KNOWN_FAILURE = pytest.mark.xfail(
-    strict=False, reason="issue 4 open: the embedded model gives this question back"
-)
-
-
 @pytest.mark.slow
-@pytest.mark.parametrize(
-    "language",
-    [pytest.param(language, marks=VIETNAMESE_KNOWN_FAILURE) if language == "vi" else language
-     for language in QUESTIONS],
-)  # fmt: skip
+@pytest.mark.parametrize("language", QUESTIONS)
 def test_real_model_answers_with_a_supported_citation_in_the_askers_language(assistant, language):
     answer = assistant.ask(QUESTIONS[language])
     assert answer.error is None and not answer.refused, answer.answer
+    assert answer.verified, (answer.answer, answer.problems)
     assert answer.language == language
     supported = [c for c in answer.citations if c.supported]
     assert supported, (answer.answer, answer.citations)
