@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+
+import numpy as np
 
 
 @dataclass
@@ -69,3 +72,14 @@ class Chunk:
     title: str = ""
     prev_id: str | None = None
     next_id: str | None = None
+
+
+@dataclass
+class DocumentWrite:
+    """One document to store (``VectorStore.replace_documents``): its chunks, their
+    vectors (one row each) and its content hash."""
+
+    document: Document
+    chunks: Sequence[Chunk]
+    embeddings: np.ndarray
+    content_hash: str
