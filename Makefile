@@ -1,6 +1,7 @@
 # The two commands of the README:
 #   make run    install what is missing, ingest the bundled corpus if needed, serve the chat
 #   make test   install what is missing (Chromium too), lint, run the whole test suite
+#               (the install check below included: it is a slow test, and CI runs those)
 # Everything installs into .venv; torch comes from the local CPU build (constraints.txt).
 
 VENV    := .venv
@@ -10,7 +11,7 @@ HOST    ?= 127.0.0.1
 PORT    ?= 7860
 PYTEST_ARGS ?=
 
-.PHONY: run test install browser lint bench eval
+.PHONY: run test install install-check browser lint bench eval
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -31,12 +32,18 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/cog --check docs/configuration.md
+	$(PY) -m benchmarks.results_md --check
 
 run: $(STAMP)
 	$(VENV)/bin/assistant serve --host $(HOST) --port $(PORT)
 
 test: $(STAMP) browser lint
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# The product as a user installs it: a wheel in a fresh virtual environment, run from another
+# directory, ingesting and searching its bundled corpus (tests/test_install.py).
+install-check: $(STAMP)
+	$(VENV)/bin/pytest -m slow tests/test_install.py -s
 
 bench: $(STAMP)
 	$(PY) -m benchmarks.run

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from typing import TYPE_CHECKING
 
 from assistant.citations import EvidenceScorer, VerifiedAnswer, number_keys, without_markers
@@ -33,6 +33,7 @@ from assistant.types import (
     Event,
     History,
     ProgressEvent,
+    ProgressStage,
     SourcesEvent,
     TokenEvent,
 )
@@ -102,9 +103,10 @@ class Answerer:
         language: str | None = None,
         k: int | None = None,
     ) -> Iterator[Event]:
-        """SourcesEvent, ProgressEvents, TokenEvents, CitationsEvent, DoneEvent; an
-        ErrorEvent after the sources when the model fails. Raises InvalidQuestion, before
-        any event, for a question that is not text (``assistant.questions``)."""
+        """Events in the order ``assistant.types`` gives; an ErrorEvent after the sources
+        when the model fails. Raises InvalidQuestion, before any event, for a question that
+        is not text (``assistant.questions``). Closing the stream stops the model within a
+        token: every token it writes is a ProgressEvent."""
         question = check_question(question, self.settings.server.max_question_chars)
         started = time.perf_counter()
         language = normalize_language(language or self.detect_language(question, history))
@@ -114,7 +116,7 @@ class Answerer:
         failure, query = None, question
         if history:
             try:
-                query = self.condense(question, history)
+                query = yield from self.condense(question, history)
             except LLMError as error:
                 failure = error  # reported after the sources, like any other model failure
         retrieve_started = time.perf_counter()
@@ -148,11 +150,10 @@ class Answerer:
             language = self.detector.detect(earlier[-1])
         return language
 
-    def condense(self, question: str, history: History) -> str:
+    def condense(self, question: str, history: History) -> Generator[ProgressEvent, None, str]:
         """Rewrite a follow-up into a standalone question, for retrieval and the prompt."""
-        reply = self.llm.complete_chat(
-            self.prompts.condense_messages(question, history), max_tokens=CONDENSE_MAX_TOKENS
-        )
+        messages = self.prompts.condense_messages(question, history)
+        reply = yield from self._read(messages, "condensing", max_tokens=CONDENSE_MAX_TOKENS)
         lines = [line.strip().strip("\"'“”«»") for line in reply.strip().splitlines()]
         standalone = next((line for line in lines if line), question)
         logger.info("Follow-up %r asked as %r", question, standalone)
@@ -165,13 +166,13 @@ class Answerer:
             return
         yield ProgressEvent("writing", passages=len(evidence.passages))
         start = self.prompts.answer_start(answer.language) if self.llm.continues_answer else ""
-        raw = self._generate(query, evidence, answer.language, start)
+        raw = yield from self._generate(query, evidence, answer.language, start)
         continuation = raw.removeprefix(start)
         if start and continuation.strip() and not answers_anything(continuation):
             # A started answer continued with the question itself or bare markers (seen in
             # Vietnamese): asked again without the start, the model usually answers.
             logger.info("No answer in %r; asking again without its start", raw)
-            raw = continuation = self._generate(query, evidence, answer.language, "")
+            raw = continuation = yield from self._generate(query, evidence, answer.language, "")
         if (
             not continuation.strip()  # a started answer left as it was: an abstention
             or NO_ANSWER_TOKEN in raw
@@ -185,39 +186,47 @@ class Answerer:
             verdict = self.checker.check(query, raw, evidence, answer.language)
             answer.problems = verdict.problems
             if verdict.verified and self.settings.answer.figure_check:
-                answer.problems = self._second_reading(query, verdict.checked)
+                answer.problems = yield from self._second_reading(query, verdict.checked)
         else:
             verdict, answer.problems = None, ["the model gave no answer, only the question"]
         if answer.problems:
             logger.info("Not verified (%s): %s", "; ".join(answer.problems), raw)
         if verdict is not None and not answer.problems:
             answer.verified = True
-            answer.answer = self._in_one_language(verdict.checked.text, query, evidence, answer)
+            answer.answer = yield from self._in_one_language(
+                verdict.checked.text, query, evidence, answer
+            )
             answer.citations = verdict.checked.citations
         else:
             self._not_verified(answer, evidence)
         mark_first_token(answer, started)
         yield TokenEvent(text=answer.answer)
 
-    def _second_reading(self, query: str, checked: VerifiedAnswer) -> list[str]:
+    def _second_reading(
+        self, query: str, checked: VerifiedAnswer
+    ) -> Generator[ProgressEvent, None, list[str]]:
         """Whether the model, asked only which number of the cited sentences answers the
         question, names one of the answer's figures. Reading a figure off one sentence is
         another task than writing an answer, and the small model errs differently in each:
-        on the dev half it disagreed with 2 of 4 wrong figures and no right one."""
+        on the dev half it disagreed with 2 of 4 wrong figures and no right one. The model
+        is asked for one number, so only an answer stating one figure is read again: with
+        a date and a number ("Decision 657 of 4 April 2018") it names either, or another."""
         figures = number_keys(without_markers(checked.text)) - number_keys(query)
-        if not figures:
+        if len(figures) != 1:
             return []
         quoted = " ".join(dict.fromkeys(citation.quote for citation in checked.citations))
         messages = self.prompts.figure_check_messages(query, quoted)
         try:
-            reply = self.llm.complete_chat(messages, max_tokens=FIGURE_CHECK_TOKENS)
+            reply = yield from self._read(messages, "checking", max_tokens=FIGURE_CHECK_TOKENS)
         except LLMError as error:
             return [f"the figure could not be read again: {error.message}"]
         if number_keys(reply) & figures:
             return []
         return [f"read again, the cited sentence gives {reply.strip()!r}, not {sorted(figures)}"]
 
-    def _in_one_language(self, text: str, query: str, evidence: Evidence, answer: Answer) -> str:
+    def _in_one_language(
+        self, text: str, query: str, evidence: Evidence, answer: Answer
+    ) -> Generator[ProgressEvent, None, str]:
         """``text`` with the source-language words the model copied (``assistant.leakage``)
         translated by the model, term by term; a term it cannot translate is quoted, so it
         reads as the source's word rather than the answer's."""
@@ -227,17 +236,21 @@ class Answerer:
         translations = {}
         for source in dict.fromkeys(language for _, language in leaks):
             terms = [word for word, language in leaks if language == source]
-            translations |= self._translate(terms, source, answer.language)
+            translations |= yield from self._translate(terms, source, answer.language)
         untranslated = {word: f"“{word}”" for word, _ in leaks if word not in translations}
         logger.info("Source-language words %s translated as %s", leaks, translations)
         return replace_words(text, translations | untranslated)
 
-    def _translate(self, terms: list[str], source: str, language: str) -> dict[str, str]:
+    def _translate(
+        self, terms: list[str], source: str, language: str
+    ) -> Generator[ProgressEvent, None, dict[str, str]]:
         """The model's translations of ``terms``, each kept only if it is one line, not the
         term itself, and no other source-language term."""
         messages = self.prompts.translation_messages(terms, source, language)
         try:
-            reply = self.llm.complete_chat(messages, max_tokens=TRANSLATION_TOKENS * len(terms))
+            reply = yield from self._read(
+                messages, "checking", max_tokens=TRANSLATION_TOKENS * len(terms)
+            )
         except LLMError:
             return {}
         lines = [TRANSLATION_LINE_NOISE.sub("", line).strip() for line in reply.splitlines()]
@@ -271,16 +284,30 @@ class Answerer:
         markers = " ".join(f"[{marker}]" for marker in range(1, len(quotes) + 1))
         answer.answer = f"{self.prompts.not_verified(answer.language)} {markers}".strip()
 
-    def _generate(self, query: str, evidence: Evidence, language: str, start: str) -> str:
+    def _generate(
+        self, query: str, evidence: Evidence, language: str, start: str
+    ) -> Generator[ProgressEvent, None, str]:
         """The model's whole answer (``start`` and its continuation); generation stops at an
         abstention."""
         messages = self.prompts.answer_messages(query, evidence, language, start)
         generated = ""
-        for delta in self._stream_answer(messages, started_answer=bool(start)):
+        deltas = self._stream_answer(messages, started_answer=bool(start))
+        for count, delta in enumerate(deltas, 1):
             generated += delta
+            yield ProgressEvent("writing", passages=len(evidence.passages), tokens=count)
             if generated.lstrip().startswith(NO_ANSWER_TOKEN):
                 break
         return start + generated
+
+    def _read(
+        self, messages: list[dict], stage: ProgressStage, max_tokens: int
+    ) -> Generator[ProgressEvent, None, str]:
+        """A short reply of the model, with a progress event per delta."""
+        reply = ""
+        for count, delta in enumerate(self.llm.stream_chat(messages, max_tokens=max_tokens), 1):
+            reply += delta
+            yield ProgressEvent(stage, tokens=count)
+        return reply
 
     def _stream_answer(self, messages: list[dict], *, started_answer: bool) -> Iterator[str]:
         """The model's deltas. A model given the start of its answer that adds nothing to

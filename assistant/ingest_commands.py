@@ -35,7 +35,8 @@ def ingest(
     prune: bool = typer.Option(False, "--prune", help="Drop indexed documents not in PATHS."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show progress bars."),
 ) -> None:
-    """Index .txt, .md, .html/.htm, .json and .jsonl files; unchanged ones are skipped."""
+    """Index .txt, .md, .html/.htm, .json/.jsonl, .pdf and .docx files (and any format a
+    reader plugin adds); unchanged ones are skipped."""
     # Imported here so that `assistant --help` and the other commands stay quick.
     from assistant.settings import Settings
     from ingest.embedding import make_embedder

@@ -72,9 +72,10 @@ class Answer:
         return asdict(self)
 
 
-# Events of ``stream()``, in this order: one SourcesEvent, ProgressEvents, TokenEvents, one
-# CitationsEvent (the final answer), then DoneEvent. An ErrorEvent may replace the tokens.
-# Tokens come only once the answer is checked: what is shown is what stays.
+# Events of ``stream()``, in this order: ProgressEvents while a follow-up is condensed, one
+# SourcesEvent, ProgressEvents, the TokenEvent(s), one CitationsEvent (the final answer),
+# then DoneEvent. An ErrorEvent may replace the tokens. Tokens come only once the answer is
+# checked: what is shown is what stays.
 @dataclass
 class SourcesEvent:
     passages: list[Passage]
@@ -82,12 +83,17 @@ class SourcesEvent:
     type: Literal["sources"] = "sources"
 
 
+ProgressStage = Literal["condensing", "writing", "checking"]
+
+
 @dataclass
 class ProgressEvent:
-    """What the answerer is doing while nothing can be shown yet."""
+    """What the answerer is doing while nothing can be shown yet: one per token the model
+    writes, so a consumer that stops reading the stream stops the model within a token."""
 
-    stage: Literal["reading", "writing", "checking"]
+    stage: ProgressStage
     passages: int = 0  # passages the model reads
+    tokens: int = 0  # tokens the model has written at this stage
     type: Literal["progress"] = "progress"
 
 

@@ -105,6 +105,12 @@ def retrievers(settings: Settings, embedder: Embedder, store: VectorStore) -> di
         "hybrid_without_names_and_numbers": HybridRetriever(
             embedder, store, lexical, config, names_and_numbers=False
         ),
+        "hybrid_without_names_across_scripts": HybridRetriever(
+            embedder,
+            store,
+            lexical,
+            config.model_copy(update={"names_across_scripts_weight": 0.0}),
+        ),
     }
 
 

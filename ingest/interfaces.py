@@ -8,7 +8,14 @@ from typing import Protocol
 
 import numpy as np
 
-from ingest.types import Chunk, Document, DocumentRecord, DocumentWrite, ManifestEntry
+from ingest.types import (
+    Chunk,
+    Document,
+    DocumentRecord,
+    DocumentWrite,
+    ManifestEntry,
+    ReadProblem,
+)
 
 
 class Embedder(Protocol):
@@ -136,3 +143,25 @@ class VectorStore(Protocol):
         ...
 
     def clear(self) -> None: ...
+
+
+class Reader(Protocol):
+    """Turns one file's bytes into raw (uncleaned) documents. Registered under the
+    ``news_assistant.readers`` entry-point group (``ingest.readers``), chosen by the file's
+    suffix, or by its MIME type when one is given (an upload's content type).
+
+    ``read`` raises ``ingest.errors.ReadError`` when the whole file is unusable, with a
+    message for a person to act on; a bad record among good ones is a ``ReadProblem``
+    returned beside the documents. Decoding is the reader's own job: text readers use
+    ``ingest.readers.decode``."""
+
+    suffixes: Collection[str]  # lower-case, with the dot: ".txt"
+    mime_types: Collection[str]  # lower-case, without parameters: "text/plain"
+
+    def read(
+        self, data: bytes, *, doc_id: str, source: str
+    ) -> tuple[list[Document], list[ReadProblem]]:
+        """The documents in ``data``: ``doc_id`` names the file's document (a reader of
+        several records per file derives theirs from it), ``source`` is where it came from
+        (a path), to be kept as each document's ``source_path``."""
+        ...

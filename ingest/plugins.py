@@ -9,7 +9,9 @@ to this product. A setting names the backend to use (``embedding.backend``,
 factory (``package.module:make_thing``), as txtai does.
 
 What an entry point loads depends on its kind: a factory taking the settings (and, for a
-retriever, the parts it reads) for the kinds chosen by a setting, a ``Reader`` for readers.
+retriever, the parts it reads) for the kinds chosen by a setting; for readers, a ``Reader``
+(or a class making one without arguments), all of them in use at once, each for the file
+types it declares (``ingest.readers``).
 The registry lives in ``ingest``, the lowest layer, so that ingest's own parts register
 here too; ``assistant`` adds its kinds' groups.
 """

@@ -50,6 +50,15 @@ class Document:
 
 
 @dataclass
+class ReadProblem:
+    """A problem reading input that leaves the rest usable: a bad record inside a file whose
+    other records still come through, or a path that cannot be read at all."""
+
+    where: str  # the file, or "file:line" / "file#n" for one record
+    message: str  # for a person to act on
+
+
+@dataclass
 class ManifestEntry:
     """What the index holds about one document, enough to decide whether to redo it."""
 

@@ -129,8 +129,15 @@ def test_events_come_sources_first_progress_then_the_checked_answer_and_done_las
     kinds = [type(event) for event in events]
     assert kinds[0] is SourcesEvent and len(events[0].passages) == 3
     assert kinds[-2:] == [CitationsEvent, DoneEvent]
-    assert kinds[1:-2] == [ProgressEvent, ProgressEvent, TokenEvent]
-    assert [e.stage for e in events if isinstance(e, ProgressEvent)] == ["writing", "checking"]
+    # A progress event per token written (so closing the stream stops the model within a
+    # token), one when the check starts, then the checked answer.
+    progress = [e for e in events if isinstance(e, ProgressEvent)]
+    words = len(GOOD_REPLY.split())
+    assert kinds[1:-2] == [ProgressEvent] * (words + 2) + [TokenEvent]
+    assert [(e.stage, e.tokens) for e in progress] == [
+        *(("writing", n) for n in range(words + 1)),
+        ("checking", 0),
+    ]
     assert "".join(e.text for e in events if isinstance(e, TokenEvent)) == GOOD_REPLY
     result = events[-1].result
     assert result.answer == GOOD_REPLY and not result.refused and result.error is None
@@ -415,8 +422,9 @@ def test_transient_failure_is_retried_into_an_answer():
 
 def test_failing_condense_reports_the_error_after_the_sources():
     class FailingLLM(ScriptedLLM):
-        def complete_chat(self, messages, *, max_tokens=None, stop=None) -> str:
+        def stream_chat(self, messages, *, max_tokens=None, stop=None) -> Iterator[str]:
             raise LLMError("unavailable", "The model is not running.")
+            yield  # a generator, like a real client
 
     history = [{"role": "user", "content": "Who leads Bac Ninh?"}]
     events = list(make_answerer(FailingLLM(GOOD_REPLY)).stream("And Ha Tinh?", history=history))
@@ -624,3 +632,30 @@ def test_an_answer_without_figures_is_not_read_twice():
         "Who is the Secretary of the Bac Ninh Provincial Party Committee?"
     )
     assert len(llm.calls) == 1
+
+
+def test_an_answer_with_a_date_and_a_number_is_not_read_twice():
+    # Asked for "the number", the model may name either figure: no agreement is possible.
+    llm = ScriptedLLM("By 2024, Ninh Son district registered 29 mass mobilisation models [1].")
+    settings = Settings(answer={"min_evidence": 0.13, "figure_check": True})
+    answer = make_answerer(llm, settings=settings, passages=ranked_passages("ninh-son.txt")).ask(
+        "How many skilled mass mobilisation models did Ninh Son district register?"
+    )
+    assert answer.verified and len(llm.calls) == 1
+
+
+def test_closing_the_stream_stops_the_model_within_a_token():
+    class CountingLLM(ScriptedLLM):
+        produced = 0
+
+        def stream_chat(self, messages, *, max_tokens=None, stop=None) -> Iterator[str]:
+            for word in ["Ha", "Tinh", "received", "18,087", "proposals", "[1]."] * 50:
+                CountingLLM.produced += 1
+                yield f"{word} "
+
+    events = make_answerer(CountingLLM()).stream(QUESTION)
+    for event in events:
+        if isinstance(event, ProgressEvent) and event.tokens == 3:
+            events.close()  # what the server does when the client goes away
+            break
+    assert CountingLLM.produced == 3

@@ -108,6 +108,7 @@ def test_importing_the_product_changes_no_environment():
     script = (
         "import os; before = dict(os.environ); "
         "import assistant.service, assistant.cli, assistant.settings, ingest.embedding; "
+        "import assistant.llama_index; "
         "assert dict(os.environ) == before, set(os.environ.items()) ^ set(before.items())"
     )
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "ORT_"))}

@@ -27,8 +27,12 @@ PASSAGE_LABEL = re.compile(r"^\[(\d+)\] ", re.MULTILINE)
 
 
 def scripted_reply(messages: list[dict]) -> str:
-    """Cite the numbered passage holding a known fact, else say there is no answer."""
+    """Cite the numbered passage holding a known fact, else say there is no answer; asked
+    again which number of a cited sentence answers (the second reading), give that number."""
     prompt = messages[-1]["content"]
+    if "number that answers the question" in prompt:
+        sentence = prompt.partition("Question:")[0]
+        return next((needle.split()[0] for needle in ANSWERS if needle in sentence), "NO_ANSWER")
     parts = PASSAGE_LABEL.split(prompt)  # [before, number, text, number, text, ...]
     for number, text in zip(parts[1::2], parts[2::2], strict=True):
         for needle, sentence in ANSWERS.items():

@@ -12,6 +12,7 @@ from assistant.llm_commands import register
 from assistant.llms import LLMError, make_llm
 from assistant.llms import embedded as local_llm
 from assistant.settings import LLMSettings, Settings
+from tests.fake_openai import FakeOpenAIServer
 
 PARTS = [b"GGUF-head-", b"middle-", b"tail"]
 
@@ -97,3 +98,60 @@ def test_embedded_server_answers_a_chat():
     finally:
         llm.server.stop()
     assert llm.health() is False
+
+
+class RestartableServer:
+    """Stands in for LocalLLMServer: a scripted OpenAI-compatible server started on first
+    use, which a test can kill while it still counts as running."""
+
+    def __init__(self):
+        self.starts = 0
+        self.current: FakeOpenAIServer | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.current is not None
+
+    @property
+    def base_url(self) -> str:
+        if self.current is None:
+            self.starts += 1
+            self.current = FakeOpenAIServer("Ha Tinh received 18,087 proposals [1].")
+            self.current.__enter__()
+        return self.current.base_url
+
+    def die(self) -> None:
+        """The server's port closes, but nobody told the process: it looks alive."""
+        self.current.__exit__(None, None, None)
+
+    def stop(self) -> None:
+        if self.current is not None:
+            self.current.__exit__(None, None, None)
+        self.current = None
+
+
+def test_an_embedded_server_that_died_is_restarted_on_the_next_question():
+    server = RestartableServer()
+    settings = Settings(llm={"retries": 0, "timeout": 5})
+    llm = local_llm.EmbeddedLLM(settings, server)
+    messages = [{"role": "user", "content": "How many proposals?"}]
+    try:
+        assert "18,087" in llm.complete_chat(messages)
+        server.die()
+        assert "18,087" in llm.complete_chat(messages)
+        assert server.starts == 2
+    finally:
+        server.stop()
+
+
+def test_a_failure_that_is_not_the_server_dying_is_not_retried():
+    server = RestartableServer()
+    llm = local_llm.EmbeddedLLM(Settings(llm={"retries": 0, "timeout": 5}), server)
+    try:
+        server.base_url  # noqa: B018 -- starts it
+        server.current.fail_next("401")
+        with pytest.raises(LLMError) as raised:
+            llm.complete_chat([{"role": "user", "content": "Hi"}])
+        assert raised.value.kind == "auth" and server.starts == 1
+    finally:
+        server.stop()

