@@ -151,7 +151,19 @@ def main() -> None:
     )
     parser.add_argument("--work-dir", type=Path, help="Keep data directories here.")
     parser.add_argument("--timeout", type=int, default=3600, help="Seconds per size and code.")
+    parser.add_argument(
+        "--rewrite",
+        action="store_true",
+        help="Measure nothing: recompute the derived figures of the existing scale.json.",
+    )
+    parser.add_argument("--command", help="With --rewrite: the command that measured it.")
+    parser.add_argument("--wall-s", type=float, help="With --rewrite: its wall time.")
     args = parser.parse_args()
+    if args.rewrite:
+        rewrite(args.command, args.wall_s)
+        return
+    began = time.perf_counter()
+    command = " ".join(["python -m benchmarks.scale", *sys.argv[1:]])
     models = Path(os.environ.get("ASSISTANT_MODEL_CACHE_DIR", ".assistant/models")).resolve()
     with tempfile.TemporaryDirectory(prefix="scale-") as scratch:
         work = args.work_dir or Path(scratch)
@@ -171,37 +183,69 @@ def main() -> None:
                 if "error" not in row["current"] and "error" not in row["baseline"]:
                     row["ratio_to_baseline"] = ratios(row["current"], row["baseline"])
             sizes[str(chunks)] = rounded(row)
-            write(sizes, args, models)
+            run = {"command": command, "wall_s": round(time.perf_counter() - began)}
+            write(record(sizes, args.baseline_commit, machine(), run))
 
 
-def write(sizes: dict, args, models: Path) -> None:
+NOTE = (
+    "Archive: benchmarks.archive (articles of 5-10 paragraphs, each with one of 9 language "
+    "labels; text from the bundled corpus's sentences, which are German, Arabic and "
+    "Hungarian, with generated names and numbers; random unit vectors) plus the bundled "
+    "corpus embedded with the real model (multilingual-e5-small, onnx-int8), which the gold "
+    "questions ask about. A size is the archive's chunks; the chunks key counts everything "
+    "searched (archive, bundled corpus and the 1,000 added articles). add_1000_articles: "
+    "1,000 new articles ingested by ingest_paths (random vectors, so the model's time is "
+    "left out) while a retriever built before runs, until its next search returns; the "
+    "ratio divides that by the time spent embedding (random) and in Chroma's add of their "
+    "chunks during the same ingest; details.add_1000_articles_ratio_e5_estimate puts the "
+    "real model's time back in, from its measured speed on 16 of the same chunks. "
+    "start_to_first_search_s: a new process (imports, model load, store open) until its "
+    "first hybrid search returns. RSS figures exclude the embedding model (the RSS a second "
+    "copy of it adds, details.models_mb). Latency: 300 hybrid searches of the gold "
+    "questions, query embedding included. ratio_to_baseline: current / baseline. "
+    "targets_at_1000000_extrapolated: the targets against the log-log fit, a rough guide "
+    "when fitted to two or three sizes."
+)
+
+
+def record(sizes: dict, baseline_commit: str, machine_info: dict, run: dict) -> dict:
     measured = [row for row in sizes.values() if "error" not in row["current"]]
     largest = measured[-1]["current"] if measured else {}
-    record = {
-        "machine": machine(),
-        "baseline_commit": args.baseline_commit,
+    curve = extrapolate(sizes)
+    at = f"at_{EXTRAPOLATE_TO}"
+    return {
+        "machine": machine_info,
+        "run": run,
+        "baseline_commit": baseline_commit,
         "keys": list(KEYS),
         "sizes": sizes,
-        "extrapolated_current": extrapolate(sizes),
+        "extrapolated_current": curve,
         "targets_at_largest_size": targets_met(largest),
-        "note": "Archive: benchmarks.archive (articles of 5-10 paragraphs in 9 languages, text "
-        "from the bundled corpus's sentences with generated names and numbers, random unit "
-        "vectors) plus the bundled corpus embedded with the real model (multilingual-e5-small, "
-        "onnx-int8), which the gold questions ask about. add_1000_articles: 1,000 new articles "
-        "ingested by ingest_paths (random vectors, so the model's time is left out) while a "
-        "retriever built before runs, until its next search finds them; the ratio divides that "
-        "by the time spent embedding (random) and in Chroma's add of their chunks during the "
-        "same ingest; details.add_1000_articles_ratio_e5_estimate puts the real model's "
-        "time back in, from its measured speed on the same chunks. start_to_first_search_s: "
-        "a new process (imports, model load, store open) until its first hybrid search "
-        "returns. RSS figures exclude the embedding model (the RSS a second copy of it adds, "
-        "details.models_mb). Latency: 300 hybrid searches of the gold questions, query "
-        "embedding included. ratio_to_baseline: current / baseline.",
+        f"targets_at_{EXTRAPOLATE_TO}_extrapolated": targets_met(
+            {key: value[at] for key, value in curve.items()}
+        ),
+        "note": NOTE,
     }
+
+
+def write(payload: dict) -> None:
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     path = RESULTS_DIR / "scale.json"
-    path.write_text(json.dumps(record, indent=2, ensure_ascii=False))
+    path.write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
     print(f"wrote {path}")
+
+
+def rewrite(command: str | None, wall_s: float | None) -> None:
+    """Recompute what is derived from the sizes measured (curve, targets, note) in the
+    existing scale.json, keeping its measurements and machine; record the run's command
+    and wall time when given."""
+    previous = json.loads((RESULTS_DIR / "scale.json").read_text(encoding="utf-8"))
+    run = previous.get("run", {})
+    if command:
+        run["command"] = command
+    if wall_s:
+        run["wall_s"] = wall_s
+    write(record(previous["sizes"], previous["baseline_commit"], previous["machine"], run))
 
 
 if __name__ == "__main__":
