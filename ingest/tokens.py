@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _BMP = [chr(code) for code in range(0x10000)]
 
@@ -89,15 +90,17 @@ def _bigrams(run: str) -> list[str]:
     return [run[i : i + 2] for i in range(len(run) - 1)]
 
 
-def _word_tokens(word: str) -> list[str]:
+@lru_cache(maxsize=1 << 16)
+def _word_tokens(word: str) -> tuple[str, ...]:
+    # Cached: a corpus's words are few and repeat (Zipf), and the Arabic stemmer is Python.
     if _HAS_BIGRAM_SCRIPT.search(word):
         tokens = []
         for run in _BIGRAM_RUN.findall(word):
             tokens.extend(_bigrams(run) if _HAS_BIGRAM_SCRIPT.match(run) else [run])
-        return tokens
+        return tuple(tokens)
     if _HAS_ARABIC.search(word):
-        return [_arabic_stem(word)]
-    return [word]
+        return (_arabic_stem(word),)
+    return (word,)
 
 
 def tokenize(text: str) -> list[str]:
@@ -113,5 +116,5 @@ def tokenize(text: str) -> list[str]:
         elif number:
             tokens.append(number.replace(",", "."))
         else:
-            tokens.extend([word] if simple else _word_tokens(word))
+            tokens.extend((word,) if simple else _word_tokens(word))
     return tokens

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 
@@ -26,7 +26,9 @@ class DocumentRecord:
         return {key: set(scripts) for key, scripts in self.name_keys.items()}
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), ensure_ascii=False)
+        # Its fields are JSON values already: no deep copy (dataclasses.asdict) needed.
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        return json.dumps(values, ensure_ascii=False)
 
     @classmethod
     def from_json(cls, text: str) -> DocumentRecord:
