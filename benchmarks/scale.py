@@ -171,20 +171,29 @@ def main() -> None:
         source = None
         if args.baseline_commit != "none":
             source = baseline_tree(args.baseline_commit, work / "baseline-src")
+        # Every size of the current code first, then the baseline's: when the time runs
+        # out, what is missing is the comparison, not the curve.
         sizes: dict[str, dict] = {}
-        for chunks in args.chunks:
-            row: dict = {"current": run_worker(chunks, None, work, models, args.timeout)}
-            print(chunks, "current", json.dumps(row["current"])[:600], flush=True)
-            if source is not None and (
-                args.baseline_chunks is None or chunks in args.baseline_chunks
-            ):
-                row["baseline"] = run_worker(chunks, source, work, models, args.timeout)
-                print(chunks, "baseline", json.dumps(row["baseline"])[:600], flush=True)
-                if "error" not in row["current"] and "error" not in row["baseline"]:
-                    row["ratio_to_baseline"] = ratios(row["current"], row["baseline"])
-            sizes[str(chunks)] = rounded(row)
+
+        def save() -> None:
             run = {"command": command, "wall_s": round(time.perf_counter() - began)}
             write(record(sizes, args.baseline_commit, machine(), run))
+
+        for chunks in args.chunks:
+            current = run_worker(chunks, None, work, models, args.timeout)
+            print(chunks, "current", json.dumps(current)[:600], flush=True)
+            sizes[str(chunks)] = rounded({"current": current})
+            save()
+        for chunks in args.chunks:
+            if source is None or (args.baseline_chunks and chunks not in args.baseline_chunks):
+                continue
+            row = sizes[str(chunks)]
+            baseline = run_worker(chunks, source, work, models, args.timeout)
+            print(chunks, "baseline", json.dumps(baseline)[:600], flush=True)
+            row["baseline"] = rounded(baseline)
+            if "error" not in row["current"] and "error" not in baseline:
+                row["ratio_to_baseline"] = ratios(row["current"], row["baseline"])
+            save()
 
 
 NOTE = (
