@@ -72,10 +72,12 @@ def scale_tables(payload: dict) -> list[str]:
     per-size diagnostics (``details``) stay in the JSON."""
     keys, sizes = payload["keys"], payload["sizes"]
     baseline = payload.get("baseline_commit", "baseline")
-    run = payload.get("run") or {}
+    runs = payload.get("runs") or ([payload["run"]] if "run" in payload else [])
     lines = []
-    if run:
-        lines += [f"Command: `{run.get('command')}`, {run.get('wall_s')} s wall time.", ""]
+    for run in runs:
+        lines += [f"- `{run.get('command')}`: {run.get('wall_s')} s wall time"]
+    if runs:
+        lines += [""]
     header, rule = ["figure"], ["---"]
     for size in sizes:
         header += [f"{size}: current", f"{size}: {baseline}", f"{size}: ratio"]

@@ -156,11 +156,14 @@ def main() -> None:
         action="store_true",
         help="Measure nothing: recompute the derived figures of the existing scale.json.",
     )
-    parser.add_argument("--command", help="With --rewrite: the command that measured it.")
-    parser.add_argument("--wall-s", type=float, help="With --rewrite: its wall time.")
+    parser.add_argument(
+        "--extend",
+        action="store_true",
+        help="Add these sizes to the existing scale.json (another run, its command recorded).",
+    )
     args = parser.parse_args()
     if args.rewrite:
-        rewrite(args.command, args.wall_s)
+        rewrite()
         return
     began = time.perf_counter()
     command = " ".join(["python -m benchmarks.scale", *sys.argv[1:]])
@@ -174,10 +177,20 @@ def main() -> None:
         # Every size of the current code first, then the baseline's: when the time runs
         # out, what is missing is the comparison, not the curve.
         sizes: dict[str, dict] = {}
+        runs: list[dict] = []
+        if args.extend:
+            previous = previous_record()
+            sizes, runs = previous["sizes"], previous["runs"]
 
         def save() -> None:
-            run = {"command": command, "wall_s": round(time.perf_counter() - began)}
-            write(record(sizes, args.baseline_commit, machine(), run))
+            at = machine()
+            run = {
+                "command": command,
+                "wall_s": round(time.perf_counter() - began),
+                "sizes": [str(chunks) for chunks in args.chunks],
+                "load_average_1m_at_write": at.get("load_average_1m_at_write"),
+            }
+            write(record(sizes, args.baseline_commit, at, [*runs, run]))
 
         for chunks in args.chunks:
             current = run_worker(chunks, None, work, models, args.timeout)
@@ -217,14 +230,17 @@ NOTE = (
 )
 
 
-def record(sizes: dict, baseline_commit: str, machine_info: dict, run: dict) -> dict:
+def record(sizes: dict, baseline_commit: str, machine_info: dict, runs: list[dict]) -> dict:
+    """scale.json's content: ``runs`` are the commands that measured the sizes (several
+    when a later run added sizes with ``--extend``), each with its wall time."""
+    sizes = dict(sorted(sizes.items(), key=lambda item: int(item[0])))
     measured = [row for row in sizes.values() if "error" not in row["current"]]
     largest = measured[-1]["current"] if measured else {}
     curve = extrapolate(sizes)
     at = f"at_{EXTRAPOLATE_TO}"
     return {
         "machine": machine_info,
-        "run": run,
+        "runs": runs,
         "baseline_commit": baseline_commit,
         "keys": list(KEYS),
         "sizes": sizes,
@@ -244,17 +260,22 @@ def write(payload: dict) -> None:
     print(f"wrote {path}")
 
 
-def rewrite(command: str | None, wall_s: float | None) -> None:
-    """Recompute what is derived from the sizes measured (curve, targets, note) in the
-    existing scale.json, keeping its measurements and machine; record the run's command
-    and wall time when given."""
+def previous_record() -> dict:
     previous = json.loads((RESULTS_DIR / "scale.json").read_text(encoding="utf-8"))
-    run = previous.get("run", {})
-    if command:
-        run["command"] = command
-    if wall_s:
-        run["wall_s"] = wall_s
-    write(record(previous["sizes"], previous["baseline_commit"], previous["machine"], run))
+    if "run" in previous:  # one run, before --extend
+        previous["runs"] = [previous.pop("run")]
+    return previous
+
+
+def rewrite() -> None:
+    """Recompute what is derived from the sizes measured (curve, targets, note) in the
+    existing scale.json, keeping its measurements, runs and machine."""
+    previous = previous_record()
+    write(
+        record(
+            previous["sizes"], previous["baseline_commit"], previous["machine"], previous["runs"]
+        )
+    )
 
 
 if __name__ == "__main__":

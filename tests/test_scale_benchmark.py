@@ -53,9 +53,9 @@ def test_results_md_shows_each_key_by_size_with_baseline_ratio_and_targets():
         "30000": {"current": figures(30_000)},
         "100000": {"current": {"error": "killed"}},
     }
-    payload = record(sizes, "2abc3c2", {}, {"command": "python -m benchmarks.scale", "wall_s": 9})
-    text = "\n".join(scale_tables(payload))
-    assert "Command: `python -m benchmarks.scale`, 9 s wall time." in text
+    runs = [{"command": "python -m benchmarks.scale", "wall_s": 9}]
+    text = "\n".join(scale_tables(record(sizes, "2abc3c2", {}, runs)))
+    assert "- `python -m benchmarks.scale`: 9 s wall time" in text
     assert "| figure | 10000: current | 10000: 2abc3c2 | 10000: ratio | 30000: current" in text
     row = next(line for line in text.splitlines() if line.startswith("| hybrid_p95_ms | 200"))
     assert "| 400.0 | 0.5 |" in row and row.endswith("| error | – | – |")
