@@ -88,7 +88,11 @@ def scale_tables(payload: dict) -> list[str]:
         for row in sizes.values():
             for part in ("current", "baseline", "ratio_to_baseline"):
                 figures = row.get(part) or {}
-                cells.append("error" if "error" in figures else _cell(figures.get(key)))
+                if "error" in figures:
+                    value = (figures.get("partial") or {}).get(key)
+                    cells.append("error" if value is None else f"{value} (before it failed)")
+                else:
+                    cells.append(_cell(figures.get(key)))
         lines.append("| " + " | ".join(cells) + " |")
     errors = [
         f"{size} ({part})"

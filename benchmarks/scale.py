@@ -99,6 +99,39 @@ def ratios(current: dict, baseline: dict) -> dict:
     }
 
 
+def partial(failed: dict) -> dict:
+    """What a worker that failed or was stopped measured before: its store write, from the
+    "filled: {...}" line of its log (``error``)."""
+    for line in failed.get("error", "").splitlines():
+        _, found, figures = line.partition("filled: ")
+        if found:
+            filled = json.loads(figures.split("; ")[0])
+            return {
+                "articles": filled["articles"],
+                "chunks": filled["chunks"],
+                "store_write_chunks_per_s": round(filled["chunks"] / filled["write_s"], 1),
+            }
+    return {}
+
+
+def with_partial_baselines(sizes: dict) -> dict:
+    """Each size whose baseline failed after writing the archive gets that figure under
+    ``baseline.partial`` and its ratio."""
+    for row in sizes.values():
+        baseline = row.get("baseline") or {}
+        if "error" in baseline and "error" not in row["current"]:
+            figures = partial(baseline)
+            if figures:
+                baseline["partial"] = figures
+                keys = {"store_write_chunks_per_s"}
+                row["ratio_to_baseline"] = {
+                    key: value
+                    for key, value in ratios(row["current"], figures).items()
+                    if key in keys
+                }
+    return sizes
+
+
 def extrapolate(sizes: dict[str, dict]) -> dict:
     """Each key of the current code fitted as ``a * chunks^b`` over the sizes measured
     (log-log least squares), at ``EXTRAPOLATE_TO`` chunks."""
@@ -233,7 +266,7 @@ NOTE = (
 def record(sizes: dict, baseline_commit: str, machine_info: dict, runs: list[dict]) -> dict:
     """scale.json's content: ``runs`` are the commands that measured the sizes (several
     when a later run added sizes with ``--extend``), each with its wall time."""
-    sizes = dict(sorted(sizes.items(), key=lambda item: int(item[0])))
+    sizes = with_partial_baselines(dict(sorted(sizes.items(), key=lambda item: int(item[0]))))
     measured = [row for row in sizes.values() if "error" not in row["current"]]
     largest = measured[-1]["current"] if measured else {}
     curve = extrapolate(sizes)

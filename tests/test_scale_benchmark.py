@@ -61,3 +61,19 @@ def test_results_md_shows_each_key_by_size_with_baseline_ratio_and_targets():
     assert "| 400.0 | 0.5 |" in row and row.endswith("| error | – | – |")
     assert "Failed (the error is in the JSON): 100000 (current)." in text
     assert "Targets against the curve at 1,000,000 chunks:" in text
+
+
+def test_a_baseline_stopped_after_writing_the_archive_keeps_its_store_write():
+    log = (
+        "[09:44:33] filling 10000 chunks\n"
+        '[09:57:00] filled: {"articles": 1347, "chunks": 10003, "generate_s": 20.0, '
+        '"write_s": 500.15}; ingesting the bundled corpus\n'
+        "[09:57:10] adding 1,000 articles\n"
+    )
+    sizes = {"10000": {"current": figures(10_000, store_write_chunks_per_s=200.06)}}
+    sizes["10000"]["baseline"] = {"error": log}
+    row = record(sizes, "2abc3c2", {}, [])["sizes"]["10000"]
+    assert row["baseline"]["partial"]["store_write_chunks_per_s"] == 20.0
+    assert row["ratio_to_baseline"] == {"store_write_chunks_per_s": 10.003}
+    text = "\n".join(scale_tables(record(sizes, "2abc3c2", {}, [])))
+    assert "| 20.0 (before it failed) | 10.003 |" in text
