@@ -211,9 +211,12 @@ def main() -> None:
         # out, what is missing is the comparison, not the curve.
         sizes: dict[str, dict] = {}
         runs: list[dict] = []
+        baseline_commit = args.baseline_commit
         if args.extend:
             previous = previous_record()
             sizes, runs = previous["sizes"], previous["runs"]
+            if baseline_commit == "none":  # the earlier sizes' baseline
+                baseline_commit = previous["baseline_commit"]
 
         def save() -> None:
             at = machine()
@@ -223,7 +226,7 @@ def main() -> None:
                 "sizes": [str(chunks) for chunks in args.chunks],
                 "load_average_1m_at_write": at.get("load_average_1m_at_write"),
             }
-            write(record(sizes, args.baseline_commit, at, [*runs, run]))
+            write(record(sizes, baseline_commit, at, [*runs, run]))
 
         for chunks in args.chunks:
             current = run_worker(chunks, None, work, models, args.timeout)
