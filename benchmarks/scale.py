@@ -117,9 +117,11 @@ def partial(failed: dict) -> dict:
 
 
 def with_partial_baselines(sizes: dict) -> dict:
-    """Each size whose baseline failed after writing the archive gets that figure under
-    ``baseline.partial`` and its ratio."""
+    """Each worker that failed after writing the archive gets that figure under
+    ``partial``; a baseline's, its ratio too."""
     for row in sizes.values():
+        if "error" in row["current"] and partial(row["current"]):
+            row["current"]["partial"] = partial(row["current"])
         baseline = row.get("baseline") or {}
         if "error" in baseline and "error" not in row["current"]:
             figures = partial(baseline)

@@ -77,3 +77,16 @@ def test_a_baseline_stopped_after_writing_the_archive_keeps_its_store_write():
     assert row["ratio_to_baseline"] == {"store_write_chunks_per_s": 10.003}
     text = "\n".join(scale_tables(record(sizes, "2abc3c2", {}, [])))
     assert "| 20.0 (before it failed) | 10.003 |" in text
+
+
+def test_a_current_run_stopped_after_writing_the_archive_shows_its_store_write_only():
+    log = '[10:20:00] filled: {"articles": 10, "chunks": 100, "generate_s": 1, "write_s": 2.0}; x\n'
+    sizes = {
+        "10000": {"current": figures(10_000)},
+        "100000": {"current": {"error": log + "stopped"}},
+    }
+    payload = record(sizes, "2abc3c2", {}, [])
+    assert payload["sizes"]["100000"]["current"]["partial"]["store_write_chunks_per_s"] == 50.0
+    assert payload["extrapolated_current"] == {}  # one complete size: no curve
+    text = "\n".join(scale_tables(payload))
+    assert "| 50.0 (before it failed) |" in text
