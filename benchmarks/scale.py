@@ -80,12 +80,15 @@ def run_worker(chunks: int, source: Path | None, work: Path, models: Path, timeo
     log = out.with_suffix(".log")
     began = time.perf_counter()
     with log.open("w") as errors:  # the worker's progress and any traceback
-        process = subprocess.run(
-            [sys.executable, "-m", "benchmarks.scale_worker", "--chunks", str(chunks),
-             "--data-dir", str(data_dir), "--models", str(models), "--gold", str(GOLD),
-             "--out", str(out)],
-            cwd=cwd, env=environment, stdout=subprocess.DEVNULL, stderr=errors, timeout=timeout,
-        )  # fmt: skip
+        try:
+            process = subprocess.run(
+                [sys.executable, "-m", "benchmarks.scale_worker", "--chunks", str(chunks),
+                 "--data-dir", str(data_dir), "--models", str(models), "--gold", str(GOLD),
+                 "--out", str(out)],
+                cwd=cwd, env=environment, stdout=subprocess.DEVNULL, stderr=errors, timeout=timeout,
+            )  # fmt: skip
+        except subprocess.TimeoutExpired:
+            return {"error": log.read_text()[-4000:] + f"stopped: --timeout {timeout} s\n"}
     if process.returncode != 0:
         return {"error": log.read_text()[-4000:]}
     result = json.loads(out.read_text())
