@@ -16,7 +16,6 @@ import time
 from collections.abc import Generator, Iterator
 from typing import TYPE_CHECKING
 
-from assistant.bm25 import fold
 from assistant.citations import EvidenceScorer, VerifiedAnswer, number_keys, without_markers
 from assistant.evidence import Evidence, EvidencePlanner, RecordLookup
 from assistant.languages import normalize_language
@@ -40,6 +39,7 @@ from assistant.types import (
 )
 from assistant.verification import AnswerChecker, DocumentLookup, NameIndex
 from ingest.interfaces import Embedder, LanguageDetector
+from ingest.tokens import fold
 
 if TYPE_CHECKING:  # retrieval imports the index backends; answering needs only the type
     from assistant.retrieval import Retriever
@@ -71,12 +71,12 @@ class Answerer:
         embedder: Embedder | None = None,
         records: RecordLookup = lambda doc_id: None,
         documents: DocumentLookup = lambda doc_id: None,
-        names: NameIndex = dict,
+        names: NameIndex = lambda keys: {},
     ):
-        """``records`` and ``documents`` look articles up by id, ``names`` gives every
-        article's name keys (``Assistant`` passes the index's): without them, passages are
-        headed by their titles alone and the check cannot tell that an answer's article is
-        about another place than the question."""
+        """``records`` and ``documents`` look articles up by id, ``names`` gives the
+        articles writing some name keys (``Assistant`` passes the index's): without them,
+        passages are headed by their titles alone and the check cannot tell that an
+        answer's article is about another place than the question."""
         self.settings = settings
         self.retriever = retriever
         self.llm = llm

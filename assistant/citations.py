@@ -17,11 +17,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from assistant.bm25 import tokenize
 from assistant.types import Citation, Passage
 from ingest.chunking import split_sentences
 from ingest.interfaces import Embedder
 from ingest.names import CASED_SCRIPTS, name_spans, span_keys
+from ingest.tokens import tokenize
 
 # Cosine similarities of multilingual-e5 crowd into a narrow band: unrelated sentences of
 # the same news topic score ~0.75, translations of each other ~0.9. This band maps to 0..1.

@@ -14,9 +14,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from assistant.bm25 import fold
 from assistant.citations import PromptPassage, without_markers
 from ingest.interfaces import LanguageDetector
+from ingest.tokens import fold
 
 # Shorter words are as likely names, abbreviations or words of both languages ("Party").
 MIN_LEAKED_LETTERS = 5

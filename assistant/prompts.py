@@ -12,11 +12,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from assistant.bm25 import fold
 from assistant.citations import without_markers
 from assistant.evidence import Evidence
 from assistant.languages import DEFAULT_LANGUAGE, language_name, normalize_language
 from assistant.settings import bundled_prompts
+from ingest.tokens import fold
 
 # What the model is told to write when the passages hold no answer.
 NO_ANSWER_TOKEN = "NO_ANSWER"

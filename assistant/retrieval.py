@@ -4,7 +4,8 @@ the same chunks), or both fused by reciprocal rank fusion (the default).
 The hybrid fuses four ranked lists:
 
 * dense: the store's nearest chunks to the query vector;
-* BM25: exact names, numbers and rare words, in any script (see ``assistant.bm25``);
+* BM25: exact names, numbers and rare words, in any script (the store's lexical index,
+  ``ingest.lexical``, with the tokeniser of ``ingest.tokens``);
 * language-balanced dense: the nearest chunk of *each* language of the corpus. A small
   multilingual model rates passages in (or in the script of) the query's language above
   better ones in another, so without this list the Arabic paragraph that answers an English
@@ -17,40 +18,39 @@ The hybrid fuses four ranked lists:
   only matches its own language.
 * names across scripts: the best dense chunk of each document that writes a name of the
   query in another script ("Хатинь" in a Russian question, "ها تينه" in an Arabic article),
-  matched on the phonetic keys of ``ingest.names`` kept in each document's record; the
-  documents sharing the most names first (setting ``retrieval.names_across_scripts_weight``).
+  matched on the phonetic keys of ``ingest.names`` kept in each document's record (and
+  searchable in the lexical index); the documents sharing the most names first (setting
+  ``retrieval.names_across_scripts_weight``).
 
 With the setting ``retrieval.language_mean_share`` above 0 (off by default: see there), the
 dense candidates are re-scored before fusion with part of the language bias removed:
 each passage vector, less ``language_mean_share`` times the mean vector of its language's
 passages and re-normalised, against the query. What the passages of a language share is
 mostly their language, so taking it off lets the topic decide more. Only candidates Chroma
-returned (``BALANCED_POOL``) are re-scored, so a large index keeps its ANN search, and no
-vector is fetched per query: with unit vectors, ``cos(q, p - a*m) = (q.p - a*q.m) /
-sqrt(1 - 2a*p.m + a^2*|m|^2)`` needs only the candidate's cosine, its language mean's dot
-product with the query and one number per chunk (``p.m``) computed when the snapshot is built.
+returned (``BALANCED_POOL``) are re-scored, so a large index keeps its ANN search; with unit
+vectors, ``cos(q, p - a*m) = (q.p - a*q.m) / sqrt(1 - 2a*p.m + a^2*|m|^2)``. A language's
+mean is that of up to ``MEANS_SAMPLE`` of its stored vectors (all of them in a smaller
+corpus), computed when first needed and again when the corpus's languages change size.
 Every share is measured on the gold set's dev and held-out splits (benchmarks/run.py).
 
-The BM25 index and the language means are built from the store and kept on disk under
-``<index_dir>/bm25/<key>``, where the key digests the store's manifest (every document's
-content hash): a changed corpus gets a new index, an unchanged one loads in milliseconds.
+Nothing of the corpus is held in memory: BM25 hits come from the store's lexical index
+(Tantivy, updated in place by ingestion), the language and document filters are applied by
+Chroma and by the lexical index, and a passage's text is read from the store when it is
+returned. A process therefore starts searching at once, whatever the corpus's size; every
+``FRESHNESS_CHECK_S`` at most, it asks the store whether another process changed it
+(``ChromaStore.refresh_lexical``), and searches see what ingestion committed.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import shutil
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 
-from assistant.bm25 import BM25Index
 from assistant.settings import RetrievalSettings, Settings
 from assistant.types import Passage
 from ingest import plugins
@@ -60,9 +60,10 @@ from ingest.types import Chunk
 
 # Dense candidates searched for each language's best chunk, and re-scored without the bias.
 BALANCED_POOL = 200
-# How often, at most, a query checks the store's manifest for re-ingested documents.
+# How often, at most, a query checks whether another process changed the store.
 FRESHNESS_CHECK_S = 2.0
-MEANS_FILE = "language_means.npz"
+# Stored vectors a language's mean is taken over, at most.
+MEANS_SAMPLE = 5000
 
 Ranked = list[tuple[Chunk, float]]
 
@@ -84,10 +85,10 @@ def make_retriever(
     store: VectorStore,
     lexical: LexicalIndex | None = None,
 ) -> Retriever:
-    """The retriever ``retrieval.mode`` names (``ingest.plugins``); ``lexical``, the
-    store's snapshot, may be shared with other readers of it (the answer check reads its
+    """The retriever ``retrieval.mode`` names (``ingest.plugins``); ``lexical``, retrieval's
+    reader of the store, may be shared with other readers of it (the answer check reads its
     documents' names). A retriever factory takes the settings and these three parts."""
-    lexical = lexical or LexicalIndex(store, settings.index_dir / "bm25")
+    lexical = lexical or LexicalIndex(store)
     return plugins.create(
         "retriever", settings.retrieval.mode, settings,
         embedder=embedder, store=store, lexical=lexical,
@@ -95,14 +96,17 @@ def make_retriever(
 
 
 def make_hybrid(settings: Settings, *, embedder, store, lexical) -> HybridRetriever:
+    """The ``hybrid`` retriever (the default)."""
     return HybridRetriever(embedder, store, lexical, settings.retrieval)
 
 
 def make_dense(settings: Settings, *, embedder, store, lexical) -> DenseRetriever:
+    """The ``dense`` retriever."""
     return DenseRetriever(embedder, store, lexical)
 
 
 def make_bm25(settings: Settings, *, embedder, store, lexical) -> BM25Retriever:
+    """The ``bm25`` retriever."""
     return BM25Retriever(lexical)
 
 
@@ -144,6 +148,7 @@ def names_and_numbers(query: str) -> str:
 
 
 def to_passage(chunk: Chunk, score: float) -> Passage:
+    """A retrieved chunk as the public ``Passage``."""
     return Passage(
         doc_id=chunk.doc_id,
         chunk_id=chunk.chunk_id,
@@ -157,189 +162,173 @@ def to_passage(chunk: Chunk, score: float) -> Passage:
 
 
 @dataclass
-class Snapshot:
-    """The store's chunks as of one manifest, with their BM25 index and filter lookups."""
+class LanguageMeans:
+    """Each language's mean passage vector (of unit vectors)."""
 
-    key: str
-    chunks: list[Chunk]
-    bm25: BM25Index | None  # None for an empty store
-    aliases: dict[str, str]  # alias -> primary doc_id
-    means: LanguageMeans | None  # None for an empty store
-    name_keys: dict[str, dict[str, set[str]]]  # doc_id -> its record's name keys
+    languages: list[str]
+    vectors: np.ndarray  # one mean per language, in ``languages``' order
 
-    def __post_init__(self) -> None:
-        languages = np.array([chunk.language for chunk in self.chunks])
-        doc_ids = np.array([chunk.doc_id for chunk in self.chunks])
-        self.languages = sorted(set(languages.tolist()))
-        self._language_rows = {lang: np.flatnonzero(languages == lang) for lang in self.languages}
-        self._doc_rows = {doc: np.flatnonzero(doc_ids == doc) for doc in set(doc_ids.tolist())}
-        self.by_id = {chunk.chunk_id: chunk for chunk in self.chunks}
-        self.row_of = {chunk.chunk_id: row for row, chunk in enumerate(self.chunks)}
+    @classmethod
+    def of(cls, languages: Sequence[str], vectors: np.ndarray) -> LanguageMeans:
+        """The means of ``vectors`` (one row per passage) by the passages' ``languages``."""
+        vectors = _unit(vectors)
+        names, row_language = np.unique(np.asarray(languages), return_inverse=True)
+        sums = np.zeros((len(names), vectors.shape[1]), dtype=np.float64)
+        np.add.at(sums, row_language, vectors)
+        means = (sums / np.bincount(row_language)[:, None]).astype(np.float32)
+        return cls(names.tolist(), means)
 
-    def without_language_bias(self, vector: np.ndarray, ranked: Ranked, share: float) -> Ranked:
-        """``ranked`` (cosines to ``vector``) re-scored as if each passage vector had
-        ``share`` of its language's mean taken off (see the module docstring), best first."""
-        # A chunk ingested since this snapshot has no mean yet; it joins at the next one.
-        ranked = [(chunk, score) for chunk, score in ranked if chunk.chunk_id in self.row_of]
-        if self.means is None or not ranked:
-            return ranked
-        rows = np.array([self.row_of[chunk.chunk_id] for chunk, _ in ranked])
+    def without_language_bias(
+        self, vector: np.ndarray, ranked: Ranked, passages: np.ndarray, share: float
+    ) -> Ranked:
+        """``ranked`` (cosines to ``vector``; ``passages`` their vectors, one row each)
+        re-scored as if each passage vector had ``share`` of its language's mean taken off
+        (see the module docstring), best first. Passages of a language without a mean
+        yet are left out."""
+        row_of = {language: row for row, language in enumerate(self.languages)}
+        keep = [i for i, (chunk, _) in enumerate(ranked) if chunk.language in row_of]
+        if not keep:
+            return []
+        ranked = [ranked[i] for i in keep]
+        passages = _unit(np.asarray(passages, dtype=np.float32)[keep])
+        means = self.vectors[[row_of[chunk.language] for chunk, _ in ranked]]
         cosines = np.array([score for _, score in ranked])
-        means = self.means.vectors[self.means.language_of_row[rows]]
         query = vector / max(float(np.linalg.norm(vector)), 1e-12)
+        dot_own_mean = np.einsum("ij,ij->i", passages, means)
         norms = np.sqrt(np.maximum(
-            1 - 2 * share * self.means.dot_own_mean[rows]
-            + share**2 * np.einsum("ij,ij->i", means, means), 1e-12,
+            1 - 2 * share * dot_own_mean + share**2 * np.einsum("ij,ij->i", means, means),
+            1e-12,
         ))  # fmt: skip
         scores = (cosines - share * (means @ query)) / norms
         order = np.argsort(-scores, kind="stable")
         return [(ranked[i][0], float(scores[i])) for i in order]
 
-    def documents_naming(self, query: str) -> list[str]:
-        """Documents writing a name of ``query`` in another script, most shared names first
-        (ties: the order of ``name_keys``)."""
-        asked = keyed_names(query)
-        if not asked:
-            return []
-        shared = {
-            doc: len(cross_script_matches(asked, keys)) for doc, keys in self.name_keys.items()
-        }
-        return sorted((doc for doc, count in shared.items() if count), key=lambda d: -shared[d])
 
-    def primary_ids(self, doc_ids: Sequence[str]) -> list[str]:
-        return sorted({self.aliases.get(doc_id, doc_id) for doc_id in doc_ids})
-
-    def mask(self, language: str | None, doc_ids: Sequence[str] | None) -> np.ndarray | None:
-        """1.0 for rows passing the filters, else 0.0; None when nothing is filtered."""
-        if language is None and doc_ids is None:
-            return None
-        allowed = np.ones(len(self.chunks), dtype=bool)
-        if language is not None:
-            allowed &= self._rows_mask(self._language_rows.get(language))
-        if doc_ids is not None:
-            rows = [self._doc_rows[d] for d in self.primary_ids(doc_ids) if d in self._doc_rows]
-            allowed &= self._rows_mask(np.concatenate(rows) if rows else None)
-        return allowed.astype(np.float32)
-
-    def _rows_mask(self, rows: np.ndarray | None) -> np.ndarray:
-        mask = np.zeros(len(self.chunks), dtype=bool)
-        if rows is not None:
-            mask[rows] = True
-        return mask
-
-
-@dataclass
-class LanguageMeans:
-    """Each language's mean passage vector, by row of ``Snapshot.chunks``."""
-
-    vectors: np.ndarray  # one mean (of unit vectors) per language, in sorted language order
-    language_of_row: np.ndarray  # each chunk's row in ``vectors``
-    dot_own_mean: np.ndarray  # each chunk's unit vector . its language's mean
-
-    @classmethod
-    def of(cls, chunks: Sequence[Chunk], vectors: np.ndarray) -> LanguageMeans:
-        vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
-        languages, language_of_row = np.unique([c.language for c in chunks], return_inverse=True)
-        sums = np.zeros((len(languages), vectors.shape[1]), dtype=np.float64)
-        np.add.at(sums, language_of_row, vectors)
-        means = (sums / np.bincount(language_of_row)[:, None]).astype(np.float32)
-        dot_own_mean = np.einsum("ij,ij->i", vectors, means[language_of_row])
-        return cls(means, language_of_row, dot_own_mean)
-
-    def save(self, file: Path) -> None:
-        np.savez(file, **vars(self))
-
-    @classmethod
-    def load(cls, file: Path) -> LanguageMeans:
-        with np.load(file) as saved:
-            return cls(**{name: saved[name] for name in saved.files})
+def _unit(vectors: np.ndarray) -> np.ndarray:
+    return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
 
 
 class LexicalIndex:
-    """The current ``Snapshot`` of a store, rebuilt when a document is added, changed or
-    removed (checked at most every ``FRESHNESS_CHECK_S`` seconds)."""
+    """Retrieval's reader of the store beyond the dense search, on demand (see the module
+    docstring): BM25 hits from the store's lexical index, chunks by id, aliases, the
+    documents' names, the languages' means. Safe to share between threads."""
 
-    def __init__(self, store: VectorStore, cache_dir: Path):
+    def __init__(self, store: VectorStore):
         self.store = store
-        self.cache_dir = cache_dir
-        self._snapshot: Snapshot | None = None
         self._checked_at = float("-inf")
         self._lock = threading.Lock()  # the API serves queries from several threads
+        self._means: tuple[tuple, LanguageMeans | None] | None = None
 
-    def current(self) -> Snapshot:
+    @property
+    def index(self):
+        """The store's lexical index (``ingest.lexical``); None when it has none."""
+        return getattr(self.store, "lexical", None)
+
+    def fresh(self) -> None:
+        """Catch up with other processes' changes to the store, at most every
+        ``FRESHNESS_CHECK_S``."""
         with self._lock:
-            return self._current()
+            now = time.monotonic()
+            if now - self._checked_at >= FRESHNESS_CHECK_S:
+                if self.index is not None:
+                    self.store.refresh_lexical()
+                self._checked_at = now
 
-    def _current(self) -> Snapshot:
-        now = time.monotonic()
-        if self._snapshot is None or now - self._checked_at >= FRESHNESS_CHECK_S:
-            manifest = self.store.manifest()
-            key = manifest_key(manifest)
-            if self._snapshot is None or self._snapshot.key != key:
-                aliases = {a: doc for doc, entry in manifest.items() for a in entry.aliases}
-                self._snapshot = self._load_or_build(key, aliases)
-            self._checked_at = now
-        return self._snapshot
+    def search(
+        self,
+        query: str,
+        n: int,
+        language: str | None = None,
+        doc_ids: Sequence[str] | None = None,
+    ) -> list[tuple[str, float]]:
+        """(chunk_id, BM25 score) of the ``n`` best chunks for ``query``, best first."""
+        self.fresh()
+        if self.index is None:
+            return []
+        primary = None if doc_ids is None else self.primary_ids(doc_ids)
+        if primary is not None and not primary:
+            return []
+        return self.index.search(query, n, language, primary)
 
-    def _load_or_build(self, key: str, aliases: dict[str, str]) -> Snapshot:
-        chunks = self.store.all_chunks()
-        name_keys = {doc: record.keys() for doc, record in self.store.records().items()}
-        if not chunks:
-            return Snapshot(key, [], None, aliases, None, name_keys)
-        directory = self.cache_dir / key
-        row_ids = [chunk.chunk_id for chunk in chunks]
-        rows_file = directory / "rows.json"
-        cached = rows_file.is_file() and (directory / MEANS_FILE).is_file()
-        if cached and json.loads(rows_file.read_text()) == row_ids:
-            means = LanguageMeans.load(directory / MEANS_FILE)
-            return Snapshot(key, chunks, BM25Index.load(directory), aliases, means, name_keys)
-        index = BM25Index.build([chunk.text for chunk in chunks])
-        means = LanguageMeans.of(chunks, self.store.embeddings(row_ids))
-        self._save(directory, index, means, row_ids)
-        return Snapshot(key, chunks, index, aliases, means, name_keys)
+    def primary_ids(self, doc_ids: Iterable[str]) -> list[str]:
+        """The stored documents ``doc_ids`` name (themselves, or the documents an alias
+        names), sorted; unknown ids are left out."""
+        if self.index is None:
+            return sorted(set(doc_ids))
+        return self.index.resolve(doc_ids)
 
-    def _save(
-        self, directory: Path, index: BM25Index, means: LanguageMeans, row_ids: list[str]
-    ) -> None:
-        # Written beside and renamed into place, so a reader never sees half an index;
-        # indexes of earlier corpora are removed. rows.json goes last: it marks a whole one.
-        self.cache_dir.mkdir(parents=True, exist_ok=True)
-        partial = self.cache_dir / f".{directory.name}.partial"
-        shutil.rmtree(partial, ignore_errors=True)
-        index.save(partial)
-        means.save(partial / MEANS_FILE)
-        (partial / "rows.json").write_text(json.dumps(row_ids))
-        for old in self.cache_dir.iterdir():
-            if old != partial:
-                shutil.rmtree(old, ignore_errors=True)
-        partial.rename(directory)
+    def chunks(self, chunk_ids: Iterable[str]) -> dict[str, Chunk]:
+        """The stored chunks of ``chunk_ids`` by id."""
+        ids = list(chunk_ids)
+        return self.store.chunks(ids) if ids else {}
 
+    def documents_naming(self, query: str, among: Collection[str] | None = None) -> list[str]:
+        """Documents (of ``among``, when given) writing a name of ``query`` in another
+        script, most shared names first (ties: by doc_id)."""
+        asked = keyed_names(query)
+        if not asked or self.index is None:
+            return []
+        shared = {
+            doc: len(cross_script_matches(asked, keys))
+            for doc, keys in self.index.naming(asked.keys(), among).items()
+        }
+        return sorted(
+            (doc for doc, count in shared.items() if count), key=lambda d: (-shared[d], d)
+        )
 
-def manifest_key(manifest: dict) -> str:
-    entries = sorted((doc_id, entry.content_hash) for doc_id, entry in manifest.items())
-    return hashlib.sha256(json.dumps(entries).encode()).hexdigest()[:24]
+    def names(self, keys: Collection[str]) -> dict[str, dict[str, set[str]]]:
+        """The documents writing one of the name ``keys``, each with those keys' scripts."""
+        if not keys or self.index is None:
+            return {}
+        self.fresh()
+        return self.index.naming(keys)
+
+    def language_means(self) -> LanguageMeans | None:
+        """Each language's mean vector over up to ``MEANS_SAMPLE`` of its stored vectors;
+        None for an empty store."""
+        if self.index is None:
+            return None
+        sizes = tuple(sorted(self.index.languages().items()))
+        if self._means is None or self._means[0] != sizes:
+            languages, vectors = [], []
+            for language, _ in sizes:
+                sample = self.store.sample_embeddings({"language": language}, MEANS_SAMPLE)
+                languages += [language] * len(sample)
+                vectors.append(sample)
+            means = LanguageMeans.of(languages, np.concatenate(vectors)) if languages else None
+            self._means = (sizes, means)
+        return self._means[1]
 
 
 class BM25Retriever:
+    """BM25 alone, from the store's lexical index."""
+
     def __init__(self, lexical: LexicalIndex):
         self.lexical = lexical
 
+    def ranked_ids(
+        self, query: str, n: int, language: str | None, doc_ids
+    ) -> list[tuple[str, float]]:
+        """(chunk_id, score) of the ``n`` best chunks, best first."""
+        return self.lexical.search(query, n, language, doc_ids)
+
     def ranked(self, query: str, n: int, language: str | None, doc_ids) -> Ranked:
-        snapshot = self.lexical.current()
-        if snapshot.bm25 is None:
-            return []
-        hits = snapshot.bm25.search(query, n, snapshot.mask(language, doc_ids))
-        return [(snapshot.chunks[row], score) for row, score in hits]
+        """The ``n`` best chunks with their scores, best first."""
+        hits = self.ranked_ids(query, n, language, doc_ids)
+        chunks = self.lexical.chunks(chunk_id for chunk_id, _ in hits)
+        return [(chunks[chunk_id], score) for chunk_id, score in hits if chunk_id in chunks]
 
     def retrieve(self, query, k, language=None, doc_ids=None) -> list[Passage]:
         return [to_passage(c, s) for c, s in self.ranked(query, k, language, doc_ids)]
 
 
 class DenseRetriever:
+    """The store's nearest chunks to the query's vector."""
+
     def __init__(self, embedder: Embedder, store: VectorStore, lexical: LexicalIndex):
         self.embedder = embedder
         self.store = store
-        self.lexical = lexical  # the chunks by id, and aliases for the document filter
+        self.lexical = lexical  # aliases for the document filter, language means
 
     def query_vector(self, query: str) -> np.ndarray:
         return self.embedder.embed_queries([query])[0]
@@ -347,18 +336,23 @@ class DenseRetriever:
     def ranked(
         self, vector: np.ndarray, n: int, language: str | None, doc_ids: Sequence[str] | None
     ) -> Ranked:
-        snapshot = self.lexical.current()
+        """The ``n`` nearest chunks passing the filters, with their cosines, best first."""
         where: dict = {}
         if language is not None:
             where["language"] = language
         if doc_ids is not None:
-            where["doc_id"] = snapshot.primary_ids(doc_ids)
+            where["doc_id"] = self.lexical.primary_ids(doc_ids)
             if not where["doc_id"]:
                 return []
-        # Only ids from the store: the snapshot holds every chunk already. An id it lacks
-        # was ingested since the last freshness check and joins at the next one.
-        hits = self.store.nearest_ids(vector, n, where or None)
-        return [(snapshot.by_id[i], score) for i, score in hits if i in snapshot.by_id]
+        return self.store.query(vector, n, where or None)
+
+    def without_language_bias(self, vector: np.ndarray, ranked: Ranked, share: float) -> Ranked:
+        """``ranked`` re-scored with ``share`` of each language's mean taken off."""
+        means = self.lexical.language_means()
+        if means is None or not ranked:
+            return ranked
+        passages = self.store.embeddings([chunk.chunk_id for chunk, _ in ranked])
+        return means.without_language_bias(vector, ranked, passages, share)
 
     def retrieve(self, query, k, language=None, doc_ids=None) -> list[Passage]:
         return [
@@ -367,6 +361,9 @@ class DenseRetriever:
 
 
 class HybridRetriever:
+    """Dense, BM25, per-language best, names and numbers, and names across scripts, fused
+    by RRF (see the module docstring)."""
+
     def __init__(
         self,
         embedder: Embedder,
@@ -391,24 +388,32 @@ class HybridRetriever:
         # each language's best chunk is in it (on the bundled corpus: every chunk).
         pool = self.dense.ranked(vector, max(n, BALANCED_POOL), language, doc_ids)
         if self.config.language_mean_share:
-            snapshot = self.lexical.current()
-            pool = snapshot.without_language_bias(vector, pool, self.config.language_mean_share)
-        lists = [pool[:n], self.bm25.ranked(query, n, language, doc_ids)]
+            pool = self.dense.without_language_bias(vector, pool, self.config.language_mean_share)
+        lists = [_ids(pool[:n]), _ids(self.bm25.ranked_ids(query, n, language, doc_ids))]
         weights = [self.config.dense_weight, self.config.bm25_weight]
         if self.language_balanced and language is None:  # a filter leaves nothing to balance
-            lists.append(best_per_language(pool))
+            lists.append(_ids(best_per_language(pool)))
             weights.append(self.config.dense_weight)
         terms = names_and_numbers(query) if self.names_and_numbers else ""
         if terms:
-            lists.append(self.bm25.ranked(terms, n, language, doc_ids))
+            lists.append(_ids(self.bm25.ranked_ids(terms, n, language, doc_ids)))
             weights.append(self.config.names_numbers_weight)
         if self.config.names_across_scripts_weight:
-            naming = self.lexical.current().documents_naming(query)
-            lists.append(best_of_documents(pool, naming))
+            # Only documents with a chunk in the pool can contribute one.
+            naming = self.lexical.documents_naming(query, {c.doc_id for c, _ in pool})
+            lists.append(_ids(best_of_documents(pool, naming)))
             weights.append(self.config.names_across_scripts_weight)
-        chunks = {chunk.chunk_id: chunk for ranked in lists for chunk, _ in ranked}
-        fused = rrf_fuse(
-            [[chunk.chunk_id for chunk, _ in ranked] for ranked in lists], weights,
-            self.config.rrf_k,
-        )  # fmt: skip
-        return [to_passage(chunks[chunk_id], score) for chunk_id, score in fused[:k]]
+        fused = rrf_fuse(lists, weights, self.config.rrf_k)
+        chunks = {chunk.chunk_id: chunk for chunk, _ in pool}
+        passages: list[Passage] = []
+        # BM25's chunks are read from the store only when they are returned; one deleted
+        # since the search is skipped.
+        while fused and len(passages) < k:
+            batch, fused = fused[: k - len(passages)], fused[k - len(passages) :]
+            chunks.update(self.lexical.chunks(i for i, _ in batch if i not in chunks))
+            passages += [to_passage(chunks[i], score) for i, score in batch if i in chunks]
+        return passages
+
+
+def _ids(ranked: Sequence[tuple]) -> list[str]:
+    return [item.chunk_id if isinstance(item, Chunk) else item for item, _ in ranked]

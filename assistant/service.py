@@ -4,7 +4,7 @@ only when first needed (a `search` never starts the LLM)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from functools import cached_property
 
 from assistant.answering import Answerer
@@ -69,8 +69,8 @@ class Assistant:
 
     @cached_property
     def lexical(self) -> LexicalIndex:
-        """The store's chunks, BM25 index and document names, kept fresh."""
-        return LexicalIndex(self.store, self.settings.index_dir / "bm25")
+        """Retrieval's reader of the store: BM25, chunks, aliases, names, kept fresh."""
+        return LexicalIndex(self.store)
 
     @cached_property
     def retriever(self) -> Retriever:
@@ -78,9 +78,10 @@ class Assistant:
             self.settings, embedder=self.embedder, store=self.store, lexical=self.lexical
         )
 
-    def document_names(self) -> dict[str, dict[str, set[str]]]:
-        """Every indexed document's name keys (``ingest.names``) by doc_id."""
-        return self.lexical.current().name_keys
+    def document_names(self, keys: Collection[str]) -> dict[str, dict[str, set[str]]]:
+        """The indexed documents writing one of the name ``keys`` (``ingest.names``), each
+        with those keys' scripts, by doc_id."""
+        return self.lexical.names(keys)
 
     @cached_property
     def answerer(self) -> Answerer:

@@ -41,7 +41,8 @@ class RetrievalSettings(Section):
     mode: str = Field(
         "hybrid",
         description="hybrid (dense + BM25 + per-language best + names, RRF), dense, bm25, "
-        "or a retriever a plugin registers.",
+        "chroma-search (dense + BM25 fused by Chroma's Search API on distributed or hosted "
+        "Chroma; needs index.sparse_key), or a retriever a plugin registers.",
     )
     k: int = Field(5, ge=1, description="Passages returned by `search`.")
     candidates: int = Field(50, ge=1, description="Candidates each retriever hands to fusion.")

@@ -26,10 +26,9 @@ Anything else is a "not verified" reply, never an answer.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 
-from assistant.bm25 import tokenize
 from assistant.citations import (
     Claim,
     EvidenceScorer,
@@ -41,10 +40,12 @@ from assistant.citations import (
 )
 from assistant.evidence import Evidence
 from ingest.names import CASED_SCRIPTS, name_spans, span_keys
+from ingest.tokens import tokenize
 from ingest.types import Document
 
 DocumentLookup = Callable[[str], Document | None]
-NameIndex = Callable[[], dict[str, dict[str, set[str]]]]  # doc_id -> name key -> scripts
+# The documents writing one of some name keys: keys -> {doc_id: {key: scripts}}.
+NameIndex = Callable[[Collection[str]], dict[str, dict[str, set[str]]]]
 # How much more related (cosine) to the question another figure's clause may be than the
 # answer's before the answer counts as misread: on the dev half's answers, right ones came
 # within 0.035, while "1,014 proposals" (a number of models) lost by more.
@@ -95,7 +96,8 @@ class AnswerChecker:
         cited_ids = list(dict.fromkeys(c.doc_id for c in checked.citations))
         cited = {doc: found for doc in cited_ids if (found := self.documents(doc)) is not None}
         if cited:
-            problems += misnamed(question, self.names(), cited)
+            asked = {key for span in name_spans(question) for key in span_keys(span.text)}
+            problems += misnamed(question, self.names(asked), cited)
             retrieved = {doc: self.documents(doc) for doc in evidence.retrieved}
             problems += misdated(question, retrieved, cited)
         return Verdict(checked, problems)
@@ -137,13 +139,17 @@ def misnamed(
     question: str, names: dict[str, dict[str, set[str]]], cited: dict[str, Document]
 ) -> list[str]:
     """Names of the question that the index's articles write, but no cited one: the answer
-    comes from an article about another place or person. A name is matched by its key
-    (``ingest.names``); a name no article writes says nothing (it may be a phrase of the
-    question's own language, "Skilled Mass Mobilisation"), nor does one too short to key.
+    comes from an article about another place or person. ``names`` holds the articles
+    writing the question's name keys (or more), with those keys' scripts. A name is
+    matched by its key (``ingest.names``); a name no article writes says nothing (it may
+    be a phrase of the question's own language, "Skilled Mass Mobilisation"), nor does one
+    too short to key.
     One capitalised Latin word is as likely a noun (German) as a name and is skipped, and a
     span of an uncased script counts as a name only where an article writes it in another
     script ("باك نينه" as "Bac Ninh"), since any of its words could form one."""
     problems = []
+    # The cited articles' own keys, whatever the lookup left out.
+    names = {**names, **{doc: d.record.keys() for doc, d in cited.items() if d.record}}
     cited_words = [f" {' '.join(tokenize(document.text))} " for document in cited.values()]
     for span in dict.fromkeys(name_spans(question)):
         if span.script == "LATIN" and " " not in span.text:

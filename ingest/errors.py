@@ -21,9 +21,8 @@ class DiskFullError(OSError):
     is attempted: every further write would fail too, and a changed document's old version
     would be deleted first."""
 
-    def __init__(self, doc_id: str):
+    def __init__(self, writing: str):
         super().__init__(
-            f"the disk holding the index is full (while writing {doc_id}). Free space there, "
+            f"the disk holding the index is full (while writing {writing}). Free space there, "
             "then run ingest again: the documents written so far are kept, the rest are redone."
         )
-        self.doc_id = doc_id

@@ -3,12 +3,19 @@ nothing outside a backend's module knows which one runs."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from typing import Protocol
 
 import numpy as np
 
-from ingest.types import Chunk, Document, DocumentRecord, ManifestEntry, ReadProblem
+from ingest.types import (
+    Chunk,
+    Document,
+    DocumentRecord,
+    DocumentWrite,
+    ManifestEntry,
+    ReadProblem,
+)
 
 
 class Embedder(Protocol):
@@ -29,10 +36,45 @@ class LanguageDetector(Protocol):
         ...
 
 
+class LexicalIndex(Protocol):
+    """BM25 over a store's chunks, kept by the store in step with it (``ingest.lexical``),
+    with each document's aliases and name keys."""
+
+    def refresh(self) -> None:
+        """See what was committed since (by this process or another)."""
+        ...
+
+    def search(
+        self,
+        text: str,
+        n: int,
+        language: str | None = None,
+        doc_ids: Collection[str] | None = None,
+    ) -> list[tuple[str, float]]:
+        """(chunk_id, BM25 score) of the ``n`` best chunks, best first."""
+        ...
+
+    def languages(self) -> dict[str, int]:
+        """Chunks per language."""
+        ...
+
+    def resolve(self, doc_ids: Iterable[str]) -> list[str]:
+        """Primary ids of documents and aliases; unknown ones left out."""
+        ...
+
+    def naming(
+        self, keys: Collection[str], among: Collection[str] | None = None
+    ) -> dict[str, dict[str, set[str]]]:
+        """Documents writing one of the name ``keys``, with those keys' scripts."""
+        ...
+
+
 class VectorStore(Protocol):
-    """Chunks, their vectors, and the cleaned documents they came from. A document's
-    chunks are written in one call, and its record last, so a crash leaves nothing that
-    looks complete but is not."""
+    """Chunks, their vectors, and the cleaned documents they came from. Documents are
+    written in batches, chunks first and records last, so a crash leaves nothing that
+    looks complete but is not. ``lexical`` is the store's lexical index (None: none)."""
+
+    lexical: LexicalIndex | None
 
     def replace_document(
         self,
@@ -42,9 +84,23 @@ class VectorStore(Protocol):
         content_hash: str,
     ) -> None: ...
 
+    def replace_documents(self, writes: Sequence[DocumentWrite]) -> None:
+        """Several documents in as few calls as can be, records last."""
+        ...
+
     def get_document(self, doc_id: str) -> Document | None: ...
 
     def delete_document(self, doc_id: str) -> None: ...
+
+    def delete_documents(self, doc_ids: Sequence[str]) -> None: ...
+
+    def chunks(self, chunk_ids: Iterable[str]) -> dict[str, Chunk]:
+        """Stored chunks by id, read on demand."""
+        ...
+
+    def refresh_lexical(self) -> bool:
+        """Catch the lexical index up with changes other processes made to the store."""
+        ...
 
     def query(
         self, embedding: np.ndarray, n: int, where: dict | None = None
@@ -53,14 +109,17 @@ class VectorStore(Protocol):
     def nearest_ids(
         self, embedding: np.ndarray, n: int, where: dict | None = None
     ) -> list[tuple[str, float]]:
-        """``query``'s (chunk_id, similarity) pairs alone: cheaper for a caller holding
-        the chunks (retrieval keeps them all for BM25)."""
+        """``query``'s (chunk_id, similarity) pairs alone."""
         ...
 
     def all_chunks(self) -> list[Chunk]: ...
 
     def embeddings(self, chunk_ids: Sequence[str]) -> np.ndarray:
         """The stored vectors of ``chunk_ids``, one row each, in that order."""
+        ...
+
+    def sample_embeddings(self, where: dict, n: int) -> np.ndarray:
+        """Up to ``n`` stored vectors of the chunks matching ``where``."""
         ...
 
     def document_ids(self) -> set[str]: ...

@@ -74,7 +74,12 @@ class NameSpan:
 
 def script_of(word: str) -> str:
     """The Unicode script of a word's first letter: "LATIN", "ARABIC", "CJK", ..."""
-    name = unicodedata.name(word[0], "")
+    return _script_of_letter(word[0])
+
+
+@lru_cache(maxsize=1 << 14)
+def _script_of_letter(letter: str) -> str:
+    name = unicodedata.name(letter, "")
     for script in ("CJK", "HANGUL", "KATAKANA", "HIRAGANA"):
         if script in name:
             return script

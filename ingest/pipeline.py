@@ -3,8 +3,9 @@
 A document is redone only when its content hash changed (the hash covers the cleaned text,
 its metadata, the chunking settings, the embedding-text recipe and the embedder). Identical
 texts under several names are stored once, under the first name, with the others as aliases.
-Each document's chunks are written before its record, so after a crash ``drop_incomplete``
-finds what to redo."""
+Documents are stored in batches of thousands of chunks (``STORE_BATCH_CHUNKS``), across
+documents, each batch's chunks written before its records, so after a crash
+``drop_incomplete`` finds what to redo; the store keeps its lexical index in step."""
 
 from __future__ import annotations
 
@@ -34,10 +35,14 @@ from ingest.interfaces import Embedder, LanguageDetector, VectorStore
 from ingest.readers import ReadError, find_files, read_file
 from ingest.records import RECORD_VERSION, build_record
 from ingest.settings import IngestSettings
-from ingest.types import Chunk, Document, ManifestEntry
+from ingest.types import Chunk, Document, DocumentWrite, ManifestEntry
 
-# Chunks embedded in one call, across documents; bounds the vectors held before storing.
+# Chunks embedded in one call, across documents.
 EMBED_GROUP_CHUNKS = 256
+# Chunks stored in one batch, across documents: Chroma adds thousands per call, and the
+# records, the lexical index and the state are written once per batch. Bounds the vectors
+# held before storing (4096 x 384 floats: 6 MB).
+STORE_BATCH_CHUNKS = 4096
 # A write that fails with less than this free where the index lives failed for want of
 # space: Chroma reports a full disk as "Error in compaction", not as ENOSPC.
 MIN_FREE_BYTES = 64 * 2**20
@@ -113,9 +118,11 @@ def ingest_paths(
         scanned = _scan(paths, settings, embedder, report, bar)
         plan = _plan(scanned, stored, store, prune)
         writes = _report_plan(plan, scanned, stored, report)
-        task = bar.add_task("Embedding", total=len(writes))
+        task = bar.add_task("Embedding and storing", total=len(writes))
         prepared: list[_Prepared] = []
+        embedded: list[DocumentWrite] = []
         for position, doc_id in enumerate(writes, start=1):
+            last = position == len(writes)
             planned = plan[doc_id]
             document = replace(planned.document, doc_id=doc_id, aliases=planned.aliases)
             try:
@@ -124,21 +131,20 @@ def ingest_paths(
                 report.failed.append((document.source_path or doc_id, f"not indexed: {error}"))
                 bar.advance(task)
             pending = sum(len(item.chunks) for item in prepared)
-            if prepared and (pending >= EMBED_GROUP_CHUNKS or position == len(writes)):
-                try:
-                    _embed_and_store(
-                        prepared, store, embedder, stored, report, bar, task, settings.index_dir
-                    )
-                except DiskFullError as full:
-                    done = {*report.new, *report.changed}
-                    unwritten = [plan[d].document for d in writes if d not in done]
-                    report.failed += [(d.source_path or d.doc_id, str(full)) for d in unwritten]
-                    break
+            if prepared and (pending >= EMBED_GROUP_CHUNKS or last):
+                embedded += _embed(prepared, embedder, report, bar, task)
                 prepared = []
+            if embedded and (sum(len(w.chunks) for w in embedded) >= STORE_BATCH_CHUNKS or last):
+                try:
+                    _store(embedded, store, stored, report, bar, task, settings.index_dir)
+                except DiskFullError as full:
+                    _report_unwritten(full, writes, plan, report)
+                    break
+                embedded = []
 
-    for doc_id in sorted(stored.keys() - plan.keys()):
-        store.delete_document(doc_id)
-        report.removed.append(doc_id)
+    removed = sorted(stored.keys() - plan.keys())
+    store.delete_documents(removed)
+    report.removed.extend(removed)
     for doc_id, planned in plan.items():
         entry = stored.get(doc_id)
         unchanged = entry and entry.content_hash == planned.content_hash
@@ -276,20 +282,16 @@ def _prepare(
     return _Prepared(document, digest, chunks)
 
 
-def _embed_and_store(
+def _embed(
     prepared: list[_Prepared],
-    store: VectorStore,
     embedder: Embedder,
-    stored: dict[str, ManifestEntry],
     report: IngestReport,
     bar: Progress,
     task: TaskID,
-    index_dir: Path,
-) -> None:
+) -> list[DocumentWrite]:
     """Embed several documents' chunks in one call (for a backend that batches texts,
-    short documents alone make small batches), then store each document on its own, so a crash
-    still leaves whole documents. Should the joint call fail, each document is embedded
-    alone, so only the one at fault is lost."""
+    short documents alone make small batches). Should the joint call fail, each document
+    is embedded alone, so only the one at fault is lost."""
     texts = [embedding_texts(item.document, item.chunks) for item in prepared]
     try:
         vectors = embedder.embed_passages([text for group in texts for text in group])
@@ -297,6 +299,7 @@ def _embed_and_store(
         vectors_by_document = [vectors[a:b] for a, b in pairwise(offsets)]
     except Exception:
         vectors_by_document = [None] * len(prepared)
+    embedded = []
     for item, document_texts, document_vectors in zip(
         prepared, texts, vectors_by_document, strict=True
     ):
@@ -304,15 +307,67 @@ def _embed_and_store(
         try:
             if document_vectors is None:
                 document_vectors = embedder.embed_passages(document_texts)
-            store.replace_document(document, item.chunks, document_vectors, item.content_hash)
         except Exception as error:  # one document's failure must not sink the batch
-            if _disk_full(error, index_dir):
-                raise DiskFullError(document.doc_id) from error
+            report.failed.append((document.source_path or document.doc_id, f"not indexed: {error}"))
+            bar.advance(task)
+        else:
+            embedded.append(
+                DocumentWrite(document, item.chunks, document_vectors, item.content_hash)
+            )
+    return embedded
+
+
+def _store(
+    embedded: list[DocumentWrite],
+    store: VectorStore,
+    stored: dict[str, ManifestEntry],
+    report: IngestReport,
+    bar: Progress,
+    task: TaskID,
+    index_dir: Path,
+) -> None:
+    """Store a batch of embedded documents in one go; should that fail, each alone, so
+    only the one at fault is lost. A full disk stops it all (``DiskFullError``): every
+    further write would fail too."""
+
+    def outcome(write: DocumentWrite, error: Exception | None) -> None:
+        document = write.document
+        if error is not None:
             report.failed.append((document.source_path or document.doc_id, f"not indexed: {error}"))
         else:
             (report.changed if document.doc_id in stored else report.new).append(document.doc_id)
-            report.chunks += len(item.chunks)
+            report.chunks += len(write.chunks)
         bar.advance(task)
+
+    try:
+        store.replace_documents(embedded)
+    except Exception as error:
+        if _disk_full(error, index_dir):  # the batch's chunks took the space: no retries
+            raise DiskFullError(f"a batch of {len(embedded)} documents") from error
+        for write in embedded:
+            try:
+                store.replace_documents([write])
+            except Exception as error:
+                if _disk_full(error, index_dir):
+                    raise DiskFullError(write.document.doc_id) from error
+                outcome(write, error)
+            else:
+                outcome(write, None)
+    else:
+        for write in embedded:
+            outcome(write, None)
+
+
+def _report_unwritten(
+    full: DiskFullError, writes: list[str], plan: dict[str, _Planned], report: IngestReport
+) -> None:
+    """Every planned document neither written nor already failed, as failed for ``full``."""
+    done = {*report.new, *report.changed}
+    failed = {where for where, _ in report.failed}
+    for doc_id in writes:
+        where = plan[doc_id].document.source_path or doc_id
+        if doc_id not in done and where not in failed:
+            report.failed.append((where, str(full)))
 
 
 def _disk_full(error: BaseException, index_dir: Path) -> bool:

@@ -28,6 +28,7 @@ from ingest.errors import PluginError
 GROUPS = {
     "embedder": "news_assistant.embedders",
     "store": "news_assistant.stores",
+    "lexical": "news_assistant.lexical_indexes",
     "language_detector": "news_assistant.language_detectors",
     "reader": "news_assistant.readers",
     "retriever": "news_assistant.retrievers",

@@ -48,7 +48,22 @@ class IndexSettings(Section):
         None, description="http://host:port of a `chroma run` server; None = embedded store."
     )
     collection: str = Field(
-        "news", description="Collection name (documents go to `<name>-documents`)."
+        "news",
+        description="Collection name (documents go to `<name>-documents`, the state token "
+        "to `<name>-state`).",
+    )
+    lexical: str = Field(
+        "tantivy",
+        description="The lexical (BM25) index beside the store: tantivy (under "
+        "<data_dir>/lexical/<collection>, updated in place), a plugin's, or none (dense "
+        "retrieval only).",
+    )
+    sparse_key: str | None = Field(
+        None,
+        description="With distributed or hosted Chroma: the metadata key under which each "
+        "chunk's BM25 sparse vector (ingest.sparse) is stored, for retrieval.mode "
+        "chroma-search (dense + BM25 fused by Chroma's Search API); None = none (local "
+        "Chroma can neither store nor search them).",
     )
     chunk_max_chars: int = Field(900, ge=100, description="Upper bound of a chunk's length.")
     chunk_overlap_sentences: int = Field(

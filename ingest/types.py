@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, fields
+
+import numpy as np
 
 
 @dataclass
@@ -23,7 +26,9 @@ class DocumentRecord:
         return {key: set(scripts) for key, scripts in self.name_keys.items()}
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), ensure_ascii=False)
+        # Its fields are JSON values already: no deep copy (dataclasses.asdict) needed.
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        return json.dumps(values, ensure_ascii=False)
 
     @classmethod
     def from_json(cls, text: str) -> DocumentRecord:
@@ -78,3 +83,14 @@ class Chunk:
     title: str = ""
     prev_id: str | None = None
     next_id: str | None = None
+
+
+@dataclass
+class DocumentWrite:
+    """One document to store (``VectorStore.replace_documents``): its chunks, their
+    vectors (one row each) and its content hash."""
+
+    document: Document
+    chunks: Sequence[Chunk]
+    embeddings: np.ndarray
+    content_hash: str

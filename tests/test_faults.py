@@ -7,20 +7,19 @@ import errno
 import json
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 
-import httpx
 import pytest
 
 from assistant.service import Assistant
 from assistant.settings import Settings, bundled_corpus
+from ingest import pipeline
 from ingest.language import LinguaDetector
 from ingest.pipeline import ingest_paths
 from ingest.store import make_store
+from tests.chroma import free_port, start_chroma, stop_chroma
 from tests.fakes import HashEmbedder
-from tests.test_chroma_server import CHROMA, free_port
 
 DISK_FULL = "the disk holding the index is full"
 
@@ -40,34 +39,37 @@ def assert_complete(store) -> None:
     assert store.drop_incomplete() == []
 
 
-def test_a_full_disk_stops_ingest_with_a_clear_error_and_the_rerun_completes(tmp_path: Path):
+def test_a_full_disk_stops_ingest_with_a_clear_error_and_the_rerun_completes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    # One document a batch, so that the disk can fill up between two of them.
+    monkeypatch.setattr(pipeline, "EMBED_GROUP_CHUNKS", 1)
+    monkeypatch.setattr(pipeline, "STORE_BATCH_CHUNKS", 1)
     settings = Settings(data_dir=tmp_path)
     store = make_store(settings)
-    real_replace, written = store.replace_document, []
+    real_add, adds = store._chunks.add, []
 
-    def replace_until_the_disk_fills(document, chunks, embeddings, content_hash):
-        if len(written) == 2:
-            # As a full disk does: the old record and chunks are gone, a part is written.
-            real_replace(document, chunks[:1], embeddings[:1], content_hash)
-            store._documents.delete(ids=[document.doc_id])
+    def add_until_the_disk_fills(**chunks):
+        # The third document finds the disk full, after its old record and chunks went.
+        adds.append(len(chunks["ids"]))
+        if len(adds) >= 3:
             raise OSError(errno.ENOSPC, "No space left on device")
-        real_replace(document, chunks, embeddings, content_hash)
-        written.append(document.doc_id)
+        real_add(**chunks)
 
-    store.replace_document = replace_until_the_disk_fills
+    store._chunks.add = add_until_the_disk_fills
     report = ingest(settings, store)
 
-    assert report.new == written and len(written) == 2
+    assert len(report.new) == 2
     failed = dict(report.failed)
     assert len(failed) == 3  # the one being written and the two never tried
     assert all(DISK_FULL in why and "Free space there" in why for why in failed.values())
-    assert all(Path(where).name not in written for where in failed)
+    assert not {Path(where).name for where in failed} & set(report.new)
     # Searchable meanwhile: the documents written are whole, the broken one is not shown.
-    assert sorted(store.manifest()) == written
+    assert sorted(store.manifest()) == sorted(report.new)
 
-    store.replace_document = real_replace  # space freed
+    store._chunks.add = real_add  # space freed
     rerun = ingest(settings, store)
-    assert rerun.failed == [] and len(rerun.repaired) == 1 and len(rerun.new) == 3
+    assert rerun.failed == [] and len(rerun.new) == 3
     assert_complete(store)
 
 
@@ -112,8 +114,9 @@ def test_a_real_full_disk_under_embedded_chroma(tmp_path: Path):
         pytest.skip("mounting a tmpfs needs root (CAP_SYS_ADMIN); the injected test covers it")
     try:
         first = ingest_in_a_process(disk / "data")
-        assert first["failed"] and first["new"], first  # some written, the rest refused
+        assert first["failed"], first
         assert all(DISK_FULL in why for _, why in first["failed"])
+        assert first["records"] == sorted(first["new"])  # nothing half-written shown
         subprocess.run(["mount", "-o", "remount,size=8m", str(disk)], check=True)
         rerun = ingest_in_a_process(disk / "data")
         assert rerun["failed"] == [] and len(rerun["new"]) == len(first["failed"])
@@ -121,22 +124,6 @@ def test_a_real_full_disk_under_embedded_chroma(tmp_path: Path):
         assert rerun["count"] == rerun["record_chunks"]
     finally:
         subprocess.run(["umount", "-l", str(disk)], check=False)
-
-
-def start_chroma(path: Path, port: int) -> subprocess.Popen:
-    server = subprocess.Popen(
-        [str(CHROMA), "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            httpx.get(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1).raise_for_status()
-            return server
-        except httpx.HTTPError:
-            assert server.poll() is None, "chroma run exited"
-            assert time.monotonic() < deadline, "chroma run did not start in 60 s"
-            time.sleep(0.2)
 
 
 def test_the_app_keeps_answering_across_a_chroma_server_restart(tmp_path: Path):
@@ -149,12 +136,10 @@ def test_the_app_keeps_answering_across_a_chroma_server_restart(tmp_path: Path):
         ingest(settings, assistant.store)
         before = [p.chunk_id for p in assistant.search("Ha Tinh 18.087", 3)]
 
-        server.terminate()
-        server.wait(timeout=30)
+        stop_chroma(server)
         server = start_chroma(path, port)
 
         assert [p.chunk_id for p in assistant.search("Ha Tinh 18.087", 3)] == before
         assert_complete(assistant.store)
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        stop_chroma(server)

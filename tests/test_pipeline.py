@@ -57,10 +57,20 @@ class Index:
         )
 
 
+LEXICAL_QUERIES = ("Bac Ninh 1.014", "18087", "Quang Ninh", "Modelle der Massenmobilisierung")
+
+
 def snapshot(store: ChromaStore) -> tuple:
-    """Everything a reader of the index can see."""
+    """Everything a reader of the index can see, its lexical index included."""
     documents = [store.get_document(doc_id) for doc_id in sorted(store.document_ids())]
-    return store.manifest(), store.all_chunks(), documents
+    lexical = store.lexical
+    lexical.refresh()
+    # The chunks each query finds (their scores move with deletions not yet merged away:
+    # BM25's statistics count deleted entries until Tantivy merges their segment).
+    searches = [sorted(i for i, _ in lexical.search(query, 100)) for query in LEXICAL_QUERIES]
+    names = lexical.naming({key for d in documents for key in d.record.name_keys})
+    lexical_view = (lexical.entries(), lexical.chunk_count(), searches, names)
+    return store.manifest(), store.all_chunks(), documents, lexical_view
 
 
 def test_corpus_ingest_then_rerun_skips_everything(tmp_path: Path, corpus: Path, detector):
@@ -321,39 +331,52 @@ def test_documents_are_embedded_together_and_stored_one_by_one(
     assert len(index.store.all_chunks()) == report.chunks
 
 
-# A separate process ingests and SIGKILLs itself when the store is about to write the
-# n-th document record, i.e. after that document's chunks have landed.
+# A separate process ingests and SIGKILLs itself at the n-th call of a step of the store's
+# write: "records" (the store is about to write a batch's records, after its chunks and its
+# lexical entries), "lexical" (the lexical index is adding a batch's chunks, after it
+# committed their records) or "prune" (the lexical index is to remove documents the store has
+# just deleted). Each document is its own batch here, so the n-th call is the n-th document.
 CRASHING_INGEST = textwrap.dedent(
     """
     import os, signal, sys
     from pathlib import Path
+    import ingest.lexical, ingest.pipeline
     from ingest.language import LinguaDetector
     from ingest.pipeline import ingest_paths
     from assistant.settings import Settings
     from ingest.store import ChromaStore, make_store
     from tests.fakes import HashEmbedder
 
-    data_dir, corpus, kill_at = sys.argv[1], sys.argv[2], int(sys.argv[3])
-    write_record = ChromaStore._write_record
-    records = []
+    data_dir, corpus, step, kill_at = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+    ingest.pipeline.EMBED_GROUP_CHUNKS = ingest.pipeline.STORE_BATCH_CHUNKS = 1
+    calls = []
 
-    def write_record_or_die(self, *args):
-        records.append(args)
-        if len(records) == kill_at:
-            os.kill(os.getpid(), signal.SIGKILL)
-        write_record(self, *args)
+    def dying(function, when=lambda *args, **kwargs: True):
+        def wrapper(*args, **kwargs):
+            if when(*args, **kwargs):
+                calls.append(args)
+                if len(calls) == kill_at:
+                    os.kill(os.getpid(), signal.SIGKILL)
+            return function(*args, **kwargs)
+        return wrapper
 
-    ChromaStore._write_record = write_record_or_die
+    if step == "records":
+        ChromaStore._write_records = dying(ChromaStore._write_records)
+    elif step == "lexical":
+        ingest.lexical.chunk_terms = dying(ingest.lexical.chunk_terms)
+    elif step == "prune":
+        lexical = ingest.lexical.TantivyLexicalIndex
+        lexical.write = dying(lexical.write, lambda *args, removed=(), **kwargs: bool(removed))
     settings = Settings(data_dir=data_dir)
     ingest_paths([Path(corpus)], settings, embedder=HashEmbedder(), store=make_store(settings),
-                 detector=LinguaDetector(), progress=False)
+                 detector=LinguaDetector(), progress=False, prune=True)
     """
 )
 
 
-def ingest_and_die(data_dir: Path, corpus: Path, kill_at: int) -> None:
+def ingest_and_die(data_dir: Path, corpus: Path, kill_at: int, step: str = "records") -> None:
     process = subprocess.run(
-        [sys.executable, "-c", CRASHING_INGEST, str(data_dir), str(corpus), str(kill_at)],
+        [sys.executable, "-c", CRASHING_INGEST, str(data_dir), str(corpus), step, str(kill_at)],
         cwd=PROJECT_ROOT,
         capture_output=True,
         text=True,
@@ -362,18 +385,24 @@ def ingest_and_die(data_dir: Path, corpus: Path, kill_at: int) -> None:
     assert process.returncode == -9, process.stderr
 
 
+def clean_index(tmp_path: Path, corpus: Path, detector) -> Index:
+    clean = Index(tmp_path / "clean", detector)
+    clean.ingest(corpus)
+    return clean
+
+
 def test_crash_during_first_ingest_is_repaired_by_a_rerun(tmp_path: Path, corpus, detector):
     ingest_and_die(tmp_path / "crashed", corpus, kill_at=2)
     crashed = Index(tmp_path / "crashed", detector)
     assert crashed.store.document_ids() == {CORPUS_NAMES[0]}
     assert {c.doc_id for c in crashed.store.all_chunks()} == set(CORPUS_NAMES[:2])
+    # The lexical index was written before the records: it holds the second document too.
+    assert set(crashed.store.lexical.entries()) == set(CORPUS_NAMES[:2])
 
     report = crashed.ingest(corpus)
     assert report.repaired == [CORPUS_NAMES[1]]
     assert report.new == CORPUS_NAMES[1:]
-    clean = Index(tmp_path / "clean", detector)
-    clean.ingest(corpus)
-    assert snapshot(crashed.store) == snapshot(clean.store)
+    assert snapshot(crashed.store) == snapshot(clean_index(tmp_path, corpus, detector).store)
 
 
 def test_crash_while_replacing_a_changed_document_is_repaired(tmp_path: Path, corpus, detector):
@@ -387,9 +416,78 @@ def test_crash_while_replacing_a_changed_document_is_repaired(tmp_path: Path, co
     report = crashed.ingest(corpus)
     assert report.repaired == [CORPUS_NAMES[2]]
     assert (report.new, report.changed) == ([CORPUS_NAMES[2]], [CORPUS_NAMES[3]])
-    clean = Index(tmp_path / "clean", detector)
-    clean.ingest(corpus)
-    assert snapshot(crashed.store) == snapshot(clean.store)
+    assert snapshot(crashed.store) == snapshot(clean_index(tmp_path, corpus, detector).store)
+
+
+def test_crash_inside_an_incremental_lexical_update_is_repaired(tmp_path, corpus, detector):
+    Index(tmp_path / "crashed", detector).ingest(corpus)
+    for name in CORPUS_NAMES[2:4]:
+        (corpus / name).write_text(GERMAN + name, encoding="utf-8")
+    # Killed while the lexical index adds the second changed document's chunks: the first
+    # is done, the second has its new lexical record but its old chunks are gone in Chroma.
+    ingest_and_die(tmp_path / "crashed", corpus, kill_at=2, step="lexical")
+    crashed = Index(tmp_path / "crashed", detector)
+    assert CORPUS_NAMES[3] not in crashed.store.document_ids()
+    held = crashed.store.lexical.entries()
+    assert held[CORPUS_NAMES[3]].content_hash != crashed.store.manifest().get(CORPUS_NAMES[3])
+
+    report = crashed.ingest(corpus)
+    assert report.repaired == [CORPUS_NAMES[3]]
+    assert (report.new, report.changed) == ([CORPUS_NAMES[3]], [])
+    assert snapshot(crashed.store) == snapshot(clean_index(tmp_path, corpus, detector).store)
+
+
+def test_crash_while_pruning_is_repaired(tmp_path: Path, corpus: Path, detector):
+    Index(tmp_path / "crashed", detector).ingest(corpus)
+    (corpus / CORPUS_NAMES[0]).unlink()
+    ingest_and_die(tmp_path / "crashed", corpus, kill_at=1, step="prune")
+    crashed = Index(tmp_path / "crashed", detector)
+    assert CORPUS_NAMES[0] not in crashed.store.document_ids()
+    assert CORPUS_NAMES[0] in crashed.store.lexical.entries()  # the store went first
+
+    report = crashed.ingest(corpus, prune=True)
+    assert report.skipped == [(name, "unchanged") for name in CORPUS_NAMES[1:]]
+    assert CORPUS_NAMES[0] not in crashed.store.lexical.entries()
+    assert snapshot(crashed.store) == snapshot(clean_index(tmp_path, corpus, detector).store)
+
+
+def test_store_writes_go_in_large_batches_with_the_records_last(tmp_path, corpus, detector):
+    index = Index(tmp_path / "state", detector)
+    calls: list[tuple[str, int]] = []
+    chunks, documents = index.store._chunks, index.store._documents
+
+    class Recording:
+        def __init__(self, collection, name):
+            self.collection, self.name = collection, name
+
+        def __getattr__(self, attribute):
+            method = getattr(self.collection, attribute)
+            if attribute in ("add", "upsert"):
+
+                def recorded(**kwargs):
+                    calls.append((f"{self.name}.{attribute}", len(kwargs["ids"])))
+                    return method(**kwargs)
+
+                return recorded
+            return method
+
+    index.store._chunks = Recording(chunks, "chunks")
+    index.store._documents = Recording(documents, "records")
+    report = index.ingest(corpus)
+    # One embedding group, so one store batch: every chunk in one add, every record after.
+    assert calls == [("chunks.add", report.chunks), ("records.upsert", len(CORPUS_NAMES))]
+    assert index.store.lexical.chunk_count() == report.chunks
+
+
+def test_an_unfinished_write_is_found_without_reading_every_chunk_otherwise(
+    tmp_path, corpus, detector, monkeypatch
+):
+    index = Index(tmp_path / "state", detector)
+    index.ingest(corpus)
+    pages = []
+    monkeypatch.setattr(ChromaStore, "_pages", lambda self, *a: pages.append(a) or iter(()))
+    assert index.store.drop_incomplete() == []
+    assert pages == []  # the state said the last write finished
 
 
 @pytest.fixture

@@ -27,7 +27,7 @@ from tests.test_retrieval import DOCUMENTS, write_document
 
 PACKAGE = "fake_news_plugin"
 DISTRIBUTION = "fake_news_plugin-0.1.dist-info"
-BUILT_IN = ["bm25", "dense", "hybrid"]
+BUILT_IN = ["bm25", "chroma-search", "dense", "hybrid"]
 
 # The third party's code: ranks chunks by how many of the query's words they contain,
 # through the product's public types only; it notes the parts each call was given.
@@ -157,12 +157,14 @@ def test_the_plugin_is_gone_once_uninstalled(tmp_path, store):
 def test_an_unknown_name_lists_the_registered_retrievers(tmp_path, store):
     with pytest.raises(PluginError) as unknown:
         assistant_with(tmp_path, store, "nope").search("Ninh")
-    assert "no retriever named 'nope'. Registered: bm25, dense, hybrid;" in str(unknown.value)
+    assert "no retriever named 'nope'. Registered: bm25, chroma-search, dense, hybrid;" in str(
+        unknown.value
+    )
     assert "dotted path" in str(unknown.value)
 
     with installed_plugin(tmp_path / "site"), pytest.raises(PluginError) as unknown:
         assistant_with(tmp_path, store, "nope").search("Ninh")
-    assert "Registered: bm25, dense, hybrid, mine;" in str(unknown.value)
+    assert "Registered: bm25, chroma-search, dense, hybrid, mine;" in str(unknown.value)
 
 
 @pytest.mark.parametrize(

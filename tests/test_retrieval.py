@@ -8,7 +8,6 @@ from assistant.retrieval import (
     HybridRetriever,
     LanguageMeans,
     LexicalIndex,
-    Snapshot,
     best_per_language,
     make_retriever,
     names_and_numbers,
@@ -106,7 +105,7 @@ def test_hybrid_fuses_bm25_and_lists_each_language(settings, store):
     assert retriever.retrieve("1269", 3)[0].chunk_id == "bac-ninh.txt#0"
     # Every language's best chunk gets a vote, so all three languages reach the top 3.
     assert {p.language for p in retriever.retrieve("Bac Ninh Dialoge", 3)} == {"de", "ar", "hu"}
-    lexical = LexicalIndex(store, settings.index_dir / "bm25")
+    lexical = LexicalIndex(store)
     unbalanced = HybridRetriever(HashEmbedder(), store, lexical,
                                  settings.retrieval, language_balanced=False)  # fmt: skip
     assert {p.language for p in unbalanced.retrieve("Bac Ninh Dialoge", 3)} != {"de", "ar", "hu"}
@@ -116,7 +115,7 @@ def test_names_and_numbers_list_lifts_a_passage_sharing_only_a_number(settings, 
     assert names_and_numbers("How did Ha Tinh do in 2024? ok") == "How Ha Tinh 2024?"
     # Full-query BM25 prefers the German chunk (two shared words); the Hungarian one shares
     # only the number, which the extra list ranks first.
-    lexical = LexicalIndex(store, settings.index_dir / "bm25")
+    lexical = LexicalIndex(store)
     query = "dialoge geführt 2024"
     with_list, without = (
         HybridRetriever(HashEmbedder(), store, lexical, settings.retrieval, names_and_numbers=on)
@@ -134,19 +133,30 @@ def test_language_bias_removal_equals_scoring_centred_vectors():
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     query = rng.normal(size=8).astype(np.float32)
     query /= np.linalg.norm(query)
-    snapshot = Snapshot("k", chunks, None, {}, LanguageMeans.of(chunks, vectors), {})
+    means = LanguageMeans.of(languages, vectors)
     share = 0.5
-    rescored = snapshot.without_language_bias(
-        query, list(zip(chunks, vectors @ query, strict=True)), share
+    rescored = means.without_language_bias(
+        query, list(zip(chunks, vectors @ query, strict=True)), vectors, share
     )
 
     # The same, the long way: every vector less half its language's mean, re-normalised.
-    means = {lang: vectors[[lang == x for x in languages]].mean(0) for lang in set(languages)}
-    centred = vectors - share * np.array([means[lang] for lang in languages])
+    by_language = {lang: vectors[[lang == x for x in languages]].mean(0) for lang in languages}
+    centred = vectors - share * np.array([by_language[lang] for lang in languages])
     expected = centred @ query / np.linalg.norm(centred, axis=1)
     assert [c.chunk_id for c, _ in rescored] == [f"c{i}" for i in np.argsort(-expected)]
     assert np.allclose([score for _, score in rescored], np.sort(expected)[::-1], atol=1e-5)
-    assert snapshot.without_language_bias(query, [], share) == []
+    assert means.without_language_bias(query, [], vectors[:0], share) == []
+
+
+def test_language_means_come_from_the_store(settings, store):
+    means = LexicalIndex(store).language_means()
+    assert means.languages == ["ar", "de", "hu"]
+    stored = store.embeddings([f"ha-tinh.txt#{i}" for i in range(2)])
+    expected = stored / np.linalg.norm(stored, axis=1, keepdims=True)
+    assert np.allclose(means.vectors[0], expected.mean(0), atol=1e-6)
+    configured = settings.retrieval.model_copy(update={"language_mean_share": 0.5})
+    hybrid = HybridRetriever(HashEmbedder(), store, LexicalIndex(store), configured)
+    assert hybrid.retrieve("Bac Ninh Dialoge", 1)[0].doc_id == "bac-ninh.txt"
 
 
 def test_empty_store_finds_nothing(tmp_path):
@@ -155,26 +165,19 @@ def test_empty_store_finds_nothing(tmp_path):
         assert retriever_for(settings, make_store(settings), mode).retrieve("anything", 5) == []
 
 
-def test_bm25_index_is_cached_by_content_and_rebuilt_on_change(settings, store, monkeypatch):
-    cache = settings.index_dir / "bm25"
-    LexicalIndex(store, cache).current()
-    (first,) = [p.name for p in cache.iterdir()]
-
-    def no_build(texts):
-        raise AssertionError("an unchanged store must load its cached index")
-
-    with monkeypatch.context() as patch:
-        patch.setattr(retrieval.BM25Index, "build", staticmethod(no_build))
-        patch.setattr(store, "embeddings", no_build)  # nor read every vector for the means
-        cached = LexicalIndex(store, cache).current()
-        assert cached.key == first
-        assert cached.means.vectors.shape == (3, HashEmbedder.dimension)  # de, ar, hu
-
+def test_lexical_index_is_updated_in_place_and_read_from_disk(settings, store, monkeypatch):
+    # Nothing is rebuilt or loaded whole: a new reader searches what ingestion committed.
+    assert store.lexical.chunk_count() == 6
     write_document(store, HashEmbedder(), "new.txt", "en", ["Fresh news about Ha Long"])
-    assert [p.name for p in cache.iterdir()] == [first]  # nothing rebuilt until asked
-    LexicalIndex(store, cache).current()
-    (second,) = [p.name for p in cache.iterdir()]  # the old index is gone
-    assert second != first
+    assert store.lexical.chunk_count() == 7
+    reopened = make_store(settings)
+    hits = LexicalIndex(reopened).search("Ha Long", 5)
+    assert hits[0][0] == "new.txt#0"
+    write_document(reopened, HashEmbedder(), "new.txt", "en", ["Other news about Hue"])
+    assert LexicalIndex(reopened).search("Ha Long", 5) == []
+    reopened.delete_document("new.txt")
+    assert LexicalIndex(reopened).search("Hue", 5) == []
+    assert reopened.lexical.chunk_count() == 6
 
 
 def test_a_running_retriever_sees_reingested_documents(settings, store, monkeypatch):

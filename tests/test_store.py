@@ -151,13 +151,26 @@ def test_delete_and_clear(store: ChromaStore):
 
 
 def test_drop_incomplete_removes_chunks_without_a_complete_record(store: ChromaStore):
-    # What a crash between a document's chunks and its record leaves behind.
+    # What a crash between a document's chunks and its record leaves behind: a write
+    # begun (the state says so) and not finished.
+    store._begin()
     store._documents.delete(ids=["ar.txt"])
     # And a record whose chunk count does not match what landed.
     store._chunks.delete(ids=["de.txt#1"])
     assert store.drop_incomplete() == ["ar.txt", "de.txt"]
     assert (store.count(), store.manifest()) == (0, {})
+    assert store.lexical.entries() == {} and store.lexical.chunk_count() == 0
     assert store.drop_incomplete() == []
+
+
+def test_a_lost_lexical_index_is_rebuilt_from_the_store(store: ChromaStore, tmp_path: Path):
+    expected = store.lexical.search("Provinz 1269", 5)
+    store.lexical.destroy()
+    assert store.lexical.search("Provinz 1269", 5) == []
+    assert store.refresh_lexical()
+    assert store.lexical.search("Provinz 1269", 5) == expected
+    assert set(store.lexical.entries()) == {"de.txt", "ar.txt"}
+    assert store.lexical.resolve(["de.txt"]) == ["de.txt"]
 
 
 def test_many_chunks_are_paged(tmp_path: Path):

@@ -39,7 +39,7 @@ def names() -> dict[str, dict[str, set[str]]]:
 
 @pytest.fixture
 def checker() -> AnswerChecker:
-    return AnswerChecker(EvidenceScorer(), document, names)
+    return AnswerChecker(EvidenceScorer(), document, lambda keys: names())
 
 
 def check(checker, question: str, answer: str, first: str):
