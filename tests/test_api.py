@@ -361,6 +361,62 @@ def test_openai_client_uses_the_product_as_a_model(data_dir, llm_server):
     assert chunks[-1].model_extra["citations"][0]["doc_id"] == "vi/bac-ninh.txt"
 
 
+def unverifiable_reply(messages: list[dict]) -> str:
+    """A model that gets the figure wrong: its answer cannot be verified."""
+    return scripted_reply(messages).replace("1.269", "7.777")
+
+
+@pytest.mark.parametrize(
+    ("reply", "question", "kind"),
+    [
+        (scripted_reply, VI_QUESTION, "verified"),
+        (unverifiable_reply, VI_QUESTION, "not verified"),
+        (scripted_reply, "Who won the 1998 football world cup?", "refused"),
+    ],
+)
+def test_openai_stream_adds_up_to_the_answer_with_usage(data_dir, reply, question, kind):
+    with (
+        FakeOpenAIServer(reply=reply) as llm,
+        live_server(make_app(data_dir, llm.base_url)) as url,
+    ):
+        client = openai.OpenAI(base_url=f"{url}/v1", api_key="none", max_retries=0)
+        messages = [{"role": "user", "content": question}]
+        completion = client.chat.completions.create(model="news-assistant", messages=messages)
+        chunks = list(
+            client.chat.completions.create(
+                model="news-assistant",
+                messages=messages,
+                stream=True,
+                stream_options={"include_usage": True},
+            )
+        )
+        without_usage = list(
+            client.chat.completions.create(model="news-assistant", messages=messages, stream=True)
+        )
+
+    answer = completion.choices[0].message.content
+    extra = completion.model_extra
+    assert {"verified": extra["verified"], "refused": extra["refused"]} == {
+        "verified": kind == "verified",
+        "refused": kind == "refused",
+    }
+    assert answer
+    streamed = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert streamed == answer
+    usage = completion.usage
+    assert usage.prompt_tokens == len(question.split()) + 1  # the words and the "?"
+    assert usage.completion_tokens > 0
+    assert usage.total_tokens == usage.prompt_tokens + usage.completion_tokens
+    # As OpenAI's: usage comes on a last chunk without choices, and only when asked for.
+    assert chunks[-1].choices == []
+    assert chunks[-1].usage == usage
+    assert [c.usage for c in chunks[:-1]] == [None] * (len(chunks) - 1)
+    assert all(c.usage is None and c.choices for c in without_usage)
+    if kind != "refused":
+        markers = {int(n) for n in re.findall(r"\[(\d+)\]", answer)}
+        assert markers == {c["marker"] for c in chunks[-2].model_extra["citations"]}
+
+
 def test_openai_client_sees_model_failures_as_errors(data_dir):
     with (
         FakeOpenAIServer(failure="down") as down,
