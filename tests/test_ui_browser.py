@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, Route, expect, sync_playwright
 
 from assistant.server import create_app
 from assistant.service import Assistant
@@ -203,6 +203,29 @@ def test_an_unavailable_model_is_said_and_the_sources_stay(page, data_dir):
         )
         expect(page.locator(".na-passage-card", has_text="Bắc Ninh")).to_be_visible()
         screenshot(page, "model-unavailable")
+
+
+def test_the_api_docs_render_every_operation_offline(page, server_url):
+    elsewhere = []  # requests to anywhere but this server: /docs must need none
+
+    def only_this_server(route: Route) -> None:
+        if route.request.url.startswith(server_url):
+            route.continue_()
+        else:
+            elsewhere.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", only_this_server)
+    page.goto(f"{server_url}/docs")
+
+    paths = page.locator(".opblock-summary-path")
+    expect(paths.filter(has_text="/v1/chat/completions")).to_be_visible()
+    expect(page.locator(".version-stamp")).to_contain_text("OAS 3.1")
+    operations = {path.get_attribute("data-path") for path in paths.all()}
+    assert {"/api/ask", "/api/ready", "/v1/chat/completions", "/v1/models"} <= operations
+    expect(page.locator("body")).not_to_contain_text("Unable to render")
+    assert elsewhere == []
+    screenshot(page, "api-docs")
 
 
 # --- the real models --------------------------------------------------------------------------
