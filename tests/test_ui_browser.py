@@ -101,15 +101,21 @@ def test_a_vietnamese_question_streams_and_its_citation_opens_the_source(page, s
     ask(page, VI_QUESTION)
 
     # The sources are on screen while the answer is still being written.
-    expect(page.locator(".na-layout:has(.na-answering) .na-passage-card").first).to_be_visible()
+    expect(page.locator(".na-layout:has(.na-answering) .na-source").first).to_be_visible()
     answer = page.locator(".na-answer").last
     expect(answer.locator(".na-cite")).to_have_count(1)
     expect(answer.locator(".na-answer-text")).to_contain_text("1.269 cuộc đối thoại")
 
     card = open_citation(page, answer.locator(".na-cite"))
     expect(card.locator("mark.na-cited")).to_contain_text("1.269 cuộc đối thoại")
-    expect(card.locator(".na-doc-id")).to_have_text("vi/bac-ninh.txt")
-    expect(card.locator(".na-language")).to_have_text("vi")
+    expect(card.locator(".na-marker")).to_have_text(answer.locator(".na-cite").inner_text())
+    article_sources = page.locator(".na-source", has=card)
+    expect(article_sources.locator(".na-title")).to_have_text(
+        "Tỉnh Bắc Ninh đẩy mạnh công tác dân vận"
+    )
+    expect(article_sources.locator(".na-language")).to_have_text("vi")
+    expect(article_sources.locator(".na-relevance").first).to_have_text("Strong match")
+    expect(page.locator(".na-sources")).not_to_contain_text(".txt")  # no file names
     screenshot(page, "chat-citation")
     if os.environ.get("UPDATE_SCREENSHOTS") == "1":
         page.screenshot(path=README_SCREENSHOT)
@@ -129,6 +135,9 @@ def test_a_follow_up_uses_the_conversation_copy_and_clear(page, server_url):
 
     expect(page.locator(".na-answer.na-done")).to_have_count(2)
     expect(page.locator(".na-answer-text").last).to_contain_text("1.014")
+    # The first answer's marker shows the first answer's sources again.
+    first_card = open_citation(page, page.locator(".na-answer").first.locator(".na-cite"))
+    expect(first_card.locator("mark.na-cited")).to_contain_text("1.269 cuộc đối thoại")
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
     page.locator(".na-copy").last.click()
     expect(page.locator(".na-copy").last).to_have_text("Copied")
@@ -173,12 +182,12 @@ def test_markup_in_articles_and_answers_is_shown_as_text_never_run(page, server_
 
     answer = page.locator(".na-answer").last
     expect(answer.locator(".na-answer-text")).to_contain_text("<script>window.__pwned = 1</script>")
-    passage = page.locator(".na-passage-card", has_text="Lantern festival poster")
+    passage = page.locator(".na-source", has_text="Lantern festival poster")
     expect(passage).to_contain_text('<img src=x onerror="window.__pwned = 2">')
     card = open_citation(page, answer.locator(".na-cite"))
     # The claim shares the payload's words and numbers with the poster sentence: cited there.
     expect(card.locator("mark.na-cited")).to_contain_text("<script>window.__pwned = 1</script>")
-    arabic = page.locator(".na-passage-card .na-passage", has_text="ها تينه")
+    arabic = page.locator(".na-source .na-passage", has_text="ها تينه")
     assert arabic.evaluate("element => getComputedStyle(element).direction") == "rtl"
     assert page.evaluate("window.__pwned") is None
     screenshot(page, "markup-as-text")
@@ -201,7 +210,7 @@ def test_an_unavailable_model_is_said_and_the_sources_stay(page, data_dir):
         expect(page.locator(".na-answer.na-error")).to_contain_text(
             "The language model is unavailable"
         )
-        expect(page.locator(".na-passage-card", has_text="Bắc Ninh")).to_be_visible()
+        expect(page.locator(".na-source", has_text="Bắc Ninh")).to_be_visible()
         screenshot(page, "model-unavailable")
 
 
@@ -255,6 +264,6 @@ def test_the_vietnamese_ha_tinh_question_is_answered_from_the_arabic_article(
         expect(answer).to_have_count(1, timeout=180_000)
         expect(answer.locator(".na-answer-text")).to_contain_text("18087")
         card = open_citation(page, answer.locator(".na-cite").first)
-        expect(card.locator(".na-language")).to_have_text("ar")
+        expect(page.locator(".na-source", has=card).locator(".na-language")).to_have_text("ar")
         expect(card.locator("mark.na-cited")).to_contain_text("18087")
         screenshot(page, "chat-ha-tinh-real-model")

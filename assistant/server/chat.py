@@ -82,6 +82,7 @@ class Turn:
     reading: int = 0  # passages the model reads
     queue_position: int = 0  # while queued: 1 = next
     wait_s: int = 0  # while queued: about how long until it is answered
+    dates: dict[str, str] = field(default_factory=dict)  # the sources' dates, by doc_id
 
 
 def apply_event(turn: Turn, event: Event) -> None:
@@ -168,42 +169,116 @@ def highlighted_passage(passage: Passage | None, citation: Citation) -> Highligh
     return Highlight(text[:start], text[start:end], text[end:])
 
 
-def _citation_card(turn: Turn, number: int, citation: Citation, root: str) -> dict:
-    passage = next((p for p in turn.passages if p.chunk_id == citation.chunk_id), None)
-    return {
-        "number": number,
-        "citation": citation,
-        "language": passage.language if passage else "",
-        "evidence": turn.status == "not_verified",
-        "highlight": highlighted_passage(passage, citation),
-        "link": document_url(root, citation.doc_id, citation.start, citation.end),
-    }
+RelevanceLevel = Literal["high", "medium", "low"]
+
+
+def relevance_levels(passages: list[Passage]) -> dict[str, RelevanceLevel]:
+    """Each passage's relevance (by chunk id) as a word a reader understands, for the raw
+    fusion scores mean nothing on their own: where a score lies between the turn's
+    weakest (low) and strongest (high) passage."""
+    if not passages:
+        return {}
+    best, worst = max(p.score for p in passages), min(p.score for p in passages)
+    spread = best - worst
+    levels: dict[str, RelevanceLevel] = {}
+    for passage in passages:
+        position = (passage.score - worst) / spread if spread else 1.0
+        levels[passage.chunk_id] = (
+            "high" if position >= 2 / 3 else "medium" if position >= 1 / 3 else "low"
+        )
+    return levels
+
+
+@dataclass
+class SourceDocument:
+    """An article of a turn's sources: its citations, numbered as the answer's markers,
+    then the other passages found in it; ``relevance`` is its best passage's."""
+
+    title: str
+    language: str
+    date: str
+    link: str
+    relevance: RelevanceLevel
+    citations: list[dict] = field(default_factory=list)
+    passages: list[dict] = field(default_factory=list)
+
+
+RELEVANCE_ORDER: dict[RelevanceLevel, int] = {"low": 0, "medium": 1, "high": 2}
+
+
+def source_documents(turn: Turn, number: int, root: str) -> list[SourceDocument]:
+    """The turn's sources grouped by article: the cited articles first, in the order of
+    their first marker, then the others in the order retrieval ranked them."""
+    levels = relevance_levels(turn.passages)
+    passages = {p.chunk_id: p for p in turn.passages}
+    documents: dict[str, SourceDocument] = {}
+
+    def document_of(doc_id: str, title: str, language: str) -> SourceDocument:
+        if doc_id not in documents:
+            documents[doc_id] = SourceDocument(
+                title=title,
+                language=language,
+                date=turn.dates.get(doc_id, ""),
+                link=document_url(root, doc_id),
+                relevance="low",
+            )
+        return documents[doc_id]
+
+    def rate(document: SourceDocument, chunk_id: str) -> None:
+        level = levels.get(chunk_id, "low")
+        if RELEVANCE_ORDER[level] > RELEVANCE_ORDER[document.relevance]:
+            document.relevance = level
+
+    for citation in sorted(turn.citations, key=lambda c: c.marker):
+        passage = passages.get(citation.chunk_id)
+        language = passage.language if passage else ""
+        document = document_of(citation.doc_id, citation.title, language)
+        rate(document, citation.chunk_id)
+        document.citations.append(
+            {
+                "key": f"{number}-{citation.marker}",
+                "marker": citation.marker,
+                "highlight": highlighted_passage(passage, citation),
+                "link": document_url(root, citation.doc_id, citation.start, citation.end),
+            }
+        )
+    cited = {c.chunk_id for c in turn.citations}
+    for passage in turn.passages:
+        document = document_of(passage.doc_id, passage.title, passage.language)
+        rate(document, passage.chunk_id)
+        if passage.chunk_id not in cited:
+            link = document_url(root, passage.doc_id, passage.start, passage.end)
+            document.passages.append({"passage": passage, "link": link})
+    return list(documents.values())
 
 
 def render_view(turns: list[Turn], root: str) -> str:
-    """The whole chat view: the conversation, and beside it the cards of every citation
-    (shown one at a time when its marker is clicked) and the passages of the last turn.
-    ``root`` is what the links to the article pages start with."""
+    """The whole chat view: the conversation, and beside it each turn's sources grouped by
+    article (the last turn's shown; a marker of another turn shows that turn's). ``root``
+    is what the links to the article pages start with."""
     items = [
         {
             "turn": turn,
+            "number": number,
             "parts": answer_parts(turn, number),
             "evidence": turn.status == "not_verified",
             "copyable": bool(turn.answer) and turn.status != "answering",
             "error_label": ERROR_LABELS.get(turn.error_kind, UNAVAILABLE_LABEL),
+            "sources": source_documents(turn, number, root),
         }
         for number, turn in enumerate(turns)
     ]
-    cards = [
-        _citation_card(turn, number, citation, root)
-        for number, turn in enumerate(turns)
-        for citation in turn.citations
-    ]
-    passages = [
-        {"passage": p, "link": document_url(root, p.doc_id, p.start, p.end)}
-        for p in (turns[-1].passages if turns else [])
-    ]
-    return render("chat_view.html", turns=items, cards=cards, passages=passages)
+    return render("chat_view.html", turns=items)
+
+
+def article_dates(assistant: Assistant, passages: list[Passage]) -> dict[str, str]:
+    """The dates of the passages' articles, by doc_id, where the articles give one."""
+    dates = {}
+    for doc_id in dict.fromkeys(p.doc_id for p in passages):
+        document = assistant.document(doc_id)
+        if document is not None and document.date:
+            dates[doc_id] = document.date
+    return dates
 
 
 def build_ui(assistant: Assistant, settings: Settings, admission: Admission) -> gr.Blocks:
@@ -248,6 +323,8 @@ def build_ui(assistant: Assistant, settings: Settings, admission: Admission) -> 
             try:
                 for event in events:
                     apply_event(turn, event)
+                    if isinstance(event, SourcesEvent):
+                        turn.dates = article_dates(assistant, event.passages)
                     view = render_view(turns, root)
                     if view != shown:  # every model token is an event; most change nothing
                         shown = view
