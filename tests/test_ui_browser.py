@@ -147,6 +147,38 @@ def test_a_follow_up_uses_the_conversation_copy_and_clear(page, server_url):
     expect(page.locator(".na-conversation .na-empty")).to_be_visible()
 
 
+def test_enter_sends_shift_enter_breaks_the_line_and_send_waits_for_the_answer(page, server_url):
+    page.goto(f"{server_url}/")
+    box, send, stop = (
+        page.locator("#na-question textarea"),
+        page.locator("#na-send"),
+        page.locator("#na-stop"),
+    )
+    expect(send).to_be_enabled()
+    expect(stop).to_be_disabled()
+    box.fill("Bắc Ninh đã tổ chức")
+    box.press("Shift+Enter")
+    box.press_sequentially(" bao nhiêu cuộc đối thoại?")
+    assert box.input_value() == "Bắc Ninh đã tổ chức\n bao nhiêu cuộc đối thoại?"
+    expect(page.locator(".na-turn")).to_have_count(0)  # a new line, nothing sent
+
+    box.press("Enter")
+    expect(page.locator(".na-turn")).to_have_count(1)
+    expect(page.locator(".na-answering")).to_have_count(1)
+    expect(send).to_be_disabled()
+    expect(stop).to_be_enabled()
+    box.fill(VI_FOLLOW_UP)
+    box.press("Enter")  # while the answer is generated: not sent, and kept in the box
+    expect(page.locator(".na-answer.na-done")).to_have_count(1)
+    expect(send).to_be_enabled()
+    expect(stop).to_be_disabled()
+    page.wait_for_timeout(1500)  # a second question, had it been taken, would show here
+    expect(page.locator(".na-turn")).to_have_count(1)
+    expect(box).to_have_value(VI_FOLLOW_UP)
+    box.press("Enter")
+    expect(page.locator(".na-answer.na-done")).to_have_count(2)
+
+
 def test_stop_ends_a_streaming_answer(page, data_dir):
     with (
         FakeOpenAIServer(reply=scripted_reply, token_delay_s=1.0) as slow,
@@ -159,6 +191,8 @@ def test_stop_ends_a_streaming_answer(page, data_dir):
         page.locator("#na-stop").click()
 
         expect(page.locator(".na-answer.na-stopped")).to_contain_text("Stopped")
+        expect(page.locator("#na-send")).to_be_enabled()
+        expect(page.locator("#na-stop")).to_be_disabled()
         page.wait_for_timeout(2000)  # tokens still arriving would show here
         expect(page.locator(".na-answer.na-stopped")).to_have_count(1)
 

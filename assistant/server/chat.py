@@ -53,6 +53,9 @@ ERROR_LABELS = {
 UNAVAILABLE_LABEL = "The language model is unavailable"
 MARKER = re.compile(r"\[(\d+)\]")
 QUEUE_POLL_S = 0.5  # how often a waiting question's place in the queue is shown again
+# Send and Stop while an answer is generated, and otherwise.
+GENERATING = (gr.update(interactive=False), gr.update(interactive=True))
+IDLE = (gr.update(interactive=True), gr.update(interactive=False))
 
 Status = Literal[
     "busy",
@@ -292,6 +295,7 @@ def build_ui(assistant: Assistant, settings: Settings, admission: Admission) -> 
         return public_root(request.request, settings.server.public_url)
 
     def respond(question: str, turns: list[Turn], request: gr.Request) -> Iterator:
+        """Yields the question box, the view, the turns, Send and Stop."""
         if not question:
             return  # Enter on an empty box
         try:
@@ -305,8 +309,17 @@ def build_ui(assistant: Assistant, settings: Settings, admission: Admission) -> 
             ticket = admission.admit(client_of(request.request))
         except Busy as busy:
             turn.status, turn.error = "busy", busy.message
-            yield question, render_view(turns, root), turns  # the question stays to resend
+            # The question stays to resend.
+            yield question, render_view(turns, root), turns, *IDLE
             return
+        cleared = False
+
+        def update(view: str, buttons: tuple) -> tuple:
+            # The first empties the question box; later ones keep what is typed meanwhile.
+            nonlocal cleared
+            box, cleared = (gr.update() if cleared else ""), True
+            return box, view, turns, *buttons
+
         try:
             shown = ""
             while not ticket.granted.is_set():
@@ -314,11 +327,11 @@ def build_ui(assistant: Assistant, settings: Settings, admission: Admission) -> 
                 turn.wait_s = admission.expected_wait_s(turn.queue_position)
                 if (view := render_view(turns, root)) != shown:
                     shown = view
-                    yield "", view, turns
+                    yield update(view, GENERATING)
                 ticket.granted.wait(QUEUE_POLL_S)
             turn.status = "searching"
             shown = render_view(turns, root)
-            yield "", shown, turns
+            yield update(shown, GENERATING)
             events = public_events(assistant.stream(question, history=history_of(turns[:-1])))
             try:
                 for event in events:
@@ -328,21 +341,22 @@ def build_ui(assistant: Assistant, settings: Settings, admission: Admission) -> 
                     view = render_view(turns, root)
                     if view != shown:  # every model token is an event; most change nothing
                         shown = view
-                        yield "", view, turns
+                        yield update(view, GENERATING)
             finally:
                 # Stop cancels this generator; closing the stream ends the LLM request too.
                 events.close()
+            yield update(shown, IDLE)
         finally:
             admission.release(ticket)
 
-    def stop(turns: list[Turn], request: gr.Request) -> tuple[str, list[Turn]]:
+    def stop(turns: list[Turn], request: gr.Request) -> tuple:
         for turn in turns:
             if turn.status in ("queued", "searching", "answering"):
                 turn.status = "stopped"
-        return render_view(turns, root_of(request)), turns
+        return render_view(turns, root_of(request)), turns, *IDLE
 
-    def clear(request: gr.Request) -> tuple[str, list[Turn], str]:
-        return render_view([], root_of(request)), [], ""
+    def clear(request: gr.Request) -> tuple:
+        return render_view([], root_of(request)), [], "", *IDLE
 
     with gr.Blocks(title="News assistant") as blocks:
         turns_state = gr.State([])
@@ -352,33 +366,37 @@ def build_ui(assistant: Assistant, settings: Settings, admission: Admission) -> 
                 label="Question",
                 show_label=False,
                 placeholder="Ask about the news in any language…",
-                lines=2,
+                # One line that grows: Gradio sends a one-line box on Enter and leaves
+                # Shift+Enter to the textarea, a new line (a taller box sends on Shift+Enter).
+                lines=1,
+                max_lines=8,
                 max_length=max_chars,
                 elem_id="na-question",
                 scale=1,
             )
             send = gr.Button("Send", variant="primary", elem_id="na-send", scale=0, min_width=90)
             stop_button = gr.Button(
-                "Stop", variant="stop", elem_id="na-stop", scale=0, min_width=90
+                "Stop", variant="stop", elem_id="na-stop", scale=0, min_width=90, interactive=False
             )
             clear_button = gr.Button("Clear", elem_id="na-clear", scale=0, min_width=90)
         gr.Examples([[q] for q in EXAMPLE_QUESTIONS], inputs=[question], label="Try asking")
 
-        outputs = [question, view, turns_state]
-        # No limit of Gradio's own: the admission queue, shared with the API, is the limit,
-        # and it shows the asker their place in it (Gradio's own, hidden, would not).
-        asked = [
-            listener(
-                respond,
-                [question, turns_state],
-                outputs,
-                show_progress="hidden",
-                concurrency_limit=None,
-            )
-            for listener in (send.click, question.submit)
-        ]
-        stop_button.click(stop, [turns_state], [view, turns_state], cancels=asked)
-        clear_button.click(clear, None, [view, turns_state, question], cancels=asked)
+        buttons = [send, stop_button]
+        # One listener for Send and Enter, so that Enter while an answer is generated (Send
+        # is disabled then) is ignored as a second click would be ("once"). No limit of
+        # Gradio's own: the admission queue, shared with the API, is the limit, and it
+        # shows the asker their place in it (Gradio's own, hidden, would not).
+        asked = gr.on(
+            [send.click, question.submit],
+            respond,
+            [question, turns_state],
+            [question, view, turns_state, *buttons],
+            show_progress="hidden",
+            concurrency_limit=None,
+            trigger_mode="once",
+        )
+        stop_button.click(stop, [turns_state], [view, turns_state, *buttons], cancels=[asked])
+        clear_button.click(clear, None, [view, turns_state, question, *buttons], cancels=[asked])
     return blocks
 
 
