@@ -6,6 +6,7 @@ UPDATE_SCREENSHOTS=1 also refreshes the README's docs/screenshot-chat.png."""
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -195,6 +196,36 @@ def test_stop_ends_a_streaming_answer(page, data_dir):
         expect(page.locator("#na-stop")).to_be_disabled()
         page.wait_for_timeout(2000)  # tokens still arriving would show here
         expect(page.locator(".na-answer.na-stopped")).to_have_count(1)
+
+
+def relative_luminance(css_colour: str) -> float:
+    """WCAG's relative luminance of an opaque ``rgb(r, g, b)`` colour."""
+    channels = [int(c) / 255 for c in re.findall(r"[\d.]+", css_colour)[:3]]
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_cited_sentence_is_readable_in_light_and_dark_mode(browser, server_url, scheme):
+    context = browser.new_context(viewport={"width": 1280, "height": 860}, color_scheme=scheme)
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    page.goto(f"{server_url}/")
+    ask(page, VI_QUESTION)
+    answer = page.locator(".na-answer.na-done")
+    cited = open_citation(page, answer.locator(".na-cite")).locator("mark.na-cited")
+    colours = cited.evaluate(
+        "mark => { const style = getComputedStyle(mark);"
+        " return [style.color, style.backgroundColor]; }"
+    )
+    dark = page.evaluate("document.body.classList.contains('dark')")
+    screenshot(page, f"cited-sentence-{scheme}")
+    context.close()
+
+    assert dark == (scheme == "dark")  # the chat follows the system's colour scheme
+    assert all("rgba" not in colour for colour in colours), colours  # opaque: as seen
+    darker, lighter = sorted(map(relative_luminance, colours))
+    assert (lighter + 0.05) / (darker + 0.05) >= 4.5, colours
 
 
 def test_the_chat_works_inside_the_embed_demo(page, server_url):
