@@ -14,6 +14,7 @@ import pytest
 from playwright.sync_api import Browser, Locator, Page, Route, expect, sync_playwright
 
 from assistant.server import create_app
+from assistant.server.ui_text import ui_text
 from assistant.service import Assistant
 from assistant.settings import Settings
 from ingest.pipeline import ingest_paths
@@ -226,6 +227,38 @@ def test_the_cited_sentence_is_readable_in_light_and_dark_mode(browser, server_u
     assert all("rgba" not in colour for colour in colours), colours  # opaque: as seen
     darker, lighter = sorted(map(relative_luminance, colours))
     assert (lighter + 0.05) / (darker + 0.05) >= 4.5, colours
+
+
+AR_QUESTION = "متى عقدت اللجنة التنفيذية للحزب في مقاطعة ها تينه مؤتمرها؟"
+
+
+def test_the_chat_speaks_the_browser_language_then_the_question_language(browser, server_url):
+    context = browser.new_context(viewport={"width": 1280, "height": 860}, locale="vi-VN")
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    page.goto(f"{server_url}/")
+    vietnamese, arabic = ui_text("vi"), ui_text("ar")
+    layout = page.locator(".na-layout")
+
+    expect(page.locator("#na-send")).to_have_text(vietnamese["send"])
+    expect(page.locator(".na-conversation .na-empty")).to_have_text(
+        vietnamese["empty_conversation"]
+    )
+    expect(layout).to_have_attribute("dir", "ltr")
+    ask(page, AR_QUESTION)
+    expect(page.locator(".na-answer.na-refused")).to_contain_text(arabic["refused"])
+    expect(layout).to_have_attribute("dir", "rtl")
+    expect(layout).to_have_attribute("lang", "ar")
+    expect(page.locator(".na-sources h3")).to_have_text(arabic["sources"])
+    expect(page.locator("#na-send")).to_have_text(arabic["send"])
+    expect(page.locator("#na-question textarea")).to_have_attribute(
+        "placeholder", arabic["placeholder"]
+    )
+    # Mirrored: the sources, after the conversation, are on its left.
+    conversation = page.locator(".na-conversation").bounding_box()
+    assert page.locator(".na-sources").bounding_box()["x"] < conversation["x"]
+    screenshot(page, "chat-arabic")
+    context.close()
 
 
 def test_the_chat_works_inside_the_embed_demo(page, server_url):

@@ -12,11 +12,13 @@ from typing import TYPE_CHECKING, Literal
 import gradio as gr
 from fastapi import FastAPI
 
+from assistant.languages import DEFAULT_LANGUAGE
 from assistant.questions import InvalidQuestion, check_question
 from assistant.server.admission import Admission, Busy
 from assistant.server.generation import client_of
 from assistant.server.public import public_events
 from assistant.server.templates import STATIC_DIR, render, static_text
+from assistant.server.ui_text import accepted_language, chat_language, ui_text
 from assistant.server.urls import document_url, public_root
 from assistant.types import (
     Citation,
@@ -46,16 +48,10 @@ EXAMPLE_QUESTIONS = [
     "Hány „ügyes tömegmozgósítási” modellt dolgozott ki Bac Ninh tartomány?",
 ]
 
-ERROR_LABELS = {
-    "context": "The question and its sources do not fit the language model's context",
-    "bad_output": "The language model's answer could not be used",
-}
-UNAVAILABLE_LABEL = "The language model is unavailable"
+# The catalogue's label of a model failure, by ErrorEvent kind; any other: unavailable.
+ERROR_LABELS = {"context": "error_context", "bad_output": "error_bad_output"}
 MARKER = re.compile(r"\[(\d+)\]")
 QUEUE_POLL_S = 0.5  # how often a waiting question's place in the queue is shown again
-# Send and Stop while an answer is generated, and otherwise.
-GENERATING = (gr.update(interactive=False), gr.update(interactive=True))
-IDLE = (gr.update(interactive=True), gr.update(interactive=False))
 
 Status = Literal[
     "busy",
@@ -86,13 +82,14 @@ class Turn:
     queue_position: int = 0  # while queued: 1 = next
     wait_s: int = 0  # while queued: about how long until it is answered
     dates: dict[str, str] = field(default_factory=dict)  # the sources' dates, by doc_id
+    language: str = ""  # the question's, once known
 
 
 def apply_event(turn: Turn, event: Event) -> None:
     """Updates ``turn`` with one event of the answer stream."""
     match event:
-        case SourcesEvent(passages=passages):
-            turn.passages = passages
+        case SourcesEvent(passages=passages, language=language):
+            turn.passages, turn.language = passages, language
             turn.status = "answering"
         case ProgressEvent(stage=stage, passages=passages):
             # A token's event of a short reading (the figure check) counts no passages.
@@ -255,10 +252,17 @@ def source_documents(turn: Turn, number: int, root: str) -> list[SourceDocument]
     return list(documents.values())
 
 
-def render_view(turns: list[Turn], root: str) -> str:
-    """The whole chat view: the conversation, and beside it each turn's sources grouped by
-    article (the last turn's shown; a marker of another turn shows that turn's). ``root``
-    is what the links to the article pages start with."""
+def view_language(turns: list[Turn], accepted: str) -> str:
+    """The chat's language: the last question's (``ui_text.chat_language``)."""
+    asked = next((turn.language for turn in reversed(turns) if turn.language), None)
+    return chat_language(asked, accepted)
+
+
+def render_view(turns: list[Turn], root: str, language: str = DEFAULT_LANGUAGE) -> str:
+    """The whole chat view in ``language``: the conversation, and beside it each turn's
+    sources grouped by article (the last turn's shown; a marker of another turn shows that
+    turn's). ``root`` is what the links to the article pages start with."""
+    text = ui_text(language)
     items = [
         {
             "turn": turn,
@@ -266,12 +270,12 @@ def render_view(turns: list[Turn], root: str) -> str:
             "parts": answer_parts(turn, number),
             "evidence": turn.status == "not_verified",
             "copyable": bool(turn.answer) and turn.status != "answering",
-            "error_label": ERROR_LABELS.get(turn.error_kind, UNAVAILABLE_LABEL),
+            "error_label": text[ERROR_LABELS.get(turn.error_kind, "error_unavailable")],
             "sources": source_documents(turn, number, root),
         }
         for number, turn in enumerate(turns)
     ]
-    return render("chat_view.html", turns=items)
+    return render("chat_view.html", turns=items, text=text, language=language)
 
 
 def article_dates(assistant: Assistant, passages: list[Passage]) -> dict[str, str]:
@@ -294,58 +298,72 @@ def build_ui(assistant: Assistant, settings: Settings, admission: Admission) -> 
         # against the app's own address inside a <gradio-app> on another site.
         return public_root(request.request, settings.server.public_url)
 
-    def respond(question: str, turns: list[Turn], request: gr.Request) -> Iterator:
-        """Yields the question box, the view, the turns, Send and Stop."""
+    def screen(
+        request: gr.Request, turns: list[Turn], *, generating: bool, box: str | None = None
+    ) -> tuple:
+        """The question box (emptied to ``box`` unless None), the view, the turns, Send,
+        Stop and Clear, in the chat's language; Send disabled and Stop enabled only while
+        an answer is generated."""
+        language = view_language(turns, accepted_language(request.headers.get("accept-language")))
+        text = ui_text(language)
+        emptied = {} if box is None else {"value": box}
+        return (
+            gr.update(placeholder=text["placeholder"], **emptied),
+            render_view(turns, root_of(request), language),
+            turns,
+            gr.update(value=text["send"], interactive=not generating),
+            gr.update(value=text["stop"], interactive=generating),
+            gr.update(value=text["clear"]),
+        )
+
+    def respond(question: str, turns: list[Turn], request: gr.Request) -> Iterator[tuple]:
         if not question:
             return  # Enter on an empty box
         try:
             question = check_question(question, max_chars)
         except InvalidQuestion as error:
             raise gr.Error(str(error)) from error
-        root = root_of(request)
         turn = Turn(question)
         turns = [*turns, turn]
         try:
             ticket = admission.admit(client_of(request.request))
         except Busy as busy:
             turn.status, turn.error = "busy", busy.message
-            # The question stays to resend.
-            yield question, render_view(turns, root), turns, *IDLE
+            yield screen(request, turns, generating=False)  # the question stays to resend
             return
-        cleared = False
+        box: str | None = ""  # emptied once; what is typed meanwhile then stays
+        shown = None
 
-        def update(view: str, buttons: tuple) -> tuple:
-            # The first empties the question box; later ones keep what is typed meanwhile.
-            nonlocal cleared
-            box, cleared = (gr.update() if cleared else ""), True
-            return box, view, turns, *buttons
+        def changed() -> tuple | None:
+            nonlocal box, shown
+            update = screen(request, turns, generating=True, box=box)
+            if update[1] == shown:  # every model token is an event; most change nothing
+                return None
+            box, shown = None, update[1]
+            return update
 
         try:
-            shown = ""
             while not ticket.granted.is_set():
                 turn.status, turn.queue_position = "queued", admission.position(ticket)
                 turn.wait_s = admission.expected_wait_s(turn.queue_position)
-                if (view := render_view(turns, root)) != shown:
-                    shown = view
-                    yield update(view, GENERATING)
+                if update := changed():
+                    yield update
                 ticket.granted.wait(QUEUE_POLL_S)
             turn.status = "searching"
-            shown = render_view(turns, root)
-            yield update(shown, GENERATING)
+            if update := changed():
+                yield update
             events = public_events(assistant.stream(question, history=history_of(turns[:-1])))
             try:
                 for event in events:
                     apply_event(turn, event)
                     if isinstance(event, SourcesEvent):
                         turn.dates = article_dates(assistant, event.passages)
-                    view = render_view(turns, root)
-                    if view != shown:  # every model token is an event; most change nothing
-                        shown = view
-                        yield update(view, GENERATING)
+                    if update := changed():
+                        yield update
             finally:
                 # Stop cancels this generator; closing the stream ends the LLM request too.
                 events.close()
-            yield update(shown, IDLE)
+            yield screen(request, turns, generating=False)
         finally:
             admission.release(ticket)
 
@@ -353,11 +371,17 @@ def build_ui(assistant: Assistant, settings: Settings, admission: Admission) -> 
         for turn in turns:
             if turn.status in ("queued", "searching", "answering"):
                 turn.status = "stopped"
-        return render_view(turns, root_of(request)), turns, *IDLE
+        return screen(request, turns, generating=False)
 
     def clear(request: gr.Request) -> tuple:
-        return render_view([], root_of(request)), [], "", *IDLE
+        return screen(request, [], generating=False, box="")
 
+    def greet(request: gr.Request) -> tuple:
+        """The empty chat in the browser's language."""
+        return screen(request, [], generating=False)
+
+    # Until the page has loaded (greet), the chat is in English.
+    text = ui_text(DEFAULT_LANGUAGE)
     with gr.Blocks(title="News assistant") as blocks:
         turns_state = gr.State([])
         view = gr.HTML(render_view([], ""), elem_id="na-view", js_on_load=CHAT_JS)
@@ -365,7 +389,7 @@ def build_ui(assistant: Assistant, settings: Settings, admission: Admission) -> 
             question = gr.Textbox(
                 label="Question",
                 show_label=False,
-                placeholder="Ask about the news in any language…",
+                placeholder=text["placeholder"],
                 # One line that grows: Gradio sends a one-line box on Enter and leaves
                 # Shift+Enter to the textarea, a new line (a taller box sends on Shift+Enter).
                 lines=1,
@@ -374,14 +398,21 @@ def build_ui(assistant: Assistant, settings: Settings, admission: Admission) -> 
                 elem_id="na-question",
                 scale=1,
             )
-            send = gr.Button("Send", variant="primary", elem_id="na-send", scale=0, min_width=90)
-            stop_button = gr.Button(
-                "Stop", variant="stop", elem_id="na-stop", scale=0, min_width=90, interactive=False
+            send = gr.Button(
+                text["send"], variant="primary", elem_id="na-send", scale=0, min_width=90
             )
-            clear_button = gr.Button("Clear", elem_id="na-clear", scale=0, min_width=90)
+            stop_button = gr.Button(
+                text["stop"],
+                variant="stop",
+                elem_id="na-stop",
+                scale=0,
+                min_width=90,
+                interactive=False,
+            )
+            clear_button = gr.Button(text["clear"], elem_id="na-clear", scale=0, min_width=90)
         gr.Examples([[q] for q in EXAMPLE_QUESTIONS], inputs=[question], label="Try asking")
 
-        buttons = [send, stop_button]
+        chat = [question, view, turns_state, send, stop_button, clear_button]
         # One listener for Send and Enter, so that Enter while an answer is generated (Send
         # is disabled then) is ignored as a second click would be ("once"). No limit of
         # Gradio's own: the admission queue, shared with the API, is the limit, and it
@@ -390,13 +421,14 @@ def build_ui(assistant: Assistant, settings: Settings, admission: Admission) -> 
             [send.click, question.submit],
             respond,
             [question, turns_state],
-            [question, view, turns_state, *buttons],
+            chat,
             show_progress="hidden",
             concurrency_limit=None,
             trigger_mode="once",
         )
-        stop_button.click(stop, [turns_state], [view, turns_state, *buttons], cancels=[asked])
-        clear_button.click(clear, None, [view, turns_state, question, *buttons], cancels=[asked])
+        stop_button.click(stop, [turns_state], chat, cancels=[asked])
+        clear_button.click(clear, None, chat, cancels=[asked])
+        blocks.load(greet, None, chat, show_progress="hidden")
     return blocks
 
 

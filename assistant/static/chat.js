@@ -19,7 +19,7 @@ element.addEventListener("click", (event) => {
   const copyButton = event.target.closest("[data-copy]");
   if (copyButton) {
     const text = copyButton.closest(".na-answer").querySelector(".na-answer-text").innerText;
-    const copied = () => { copyButton.textContent = "Copied"; };
+    const copied = () => { copyButton.textContent = copyButton.dataset.copied; };
     if (navigator.clipboard) {
       navigator.clipboard.writeText(text).then(copied);
     } else {
