@@ -96,6 +96,8 @@ class Usage(BaseModel):
 
 
 class AssistantMessage(BaseModel):
+    """The answer, as an OpenAI assistant message."""
+
     role: Literal["assistant"] = "assistant"
     content: str = Field(
         description="The answer, its `[n]` markers those of `citations`; the same text "
@@ -104,6 +106,8 @@ class AssistantMessage(BaseModel):
 
 
 class CompletionChoice(BaseModel):
+    """The one choice of a ``chat.completion``."""
+
     index: int
     message: AssistantMessage
     finish_reason: Literal["stop"]

@@ -72,6 +72,7 @@ def completion_chunk(completion_id: str, choices: list[dict], **extra) -> dict:
 
 
 def delta_choice(delta: dict, finish_reason: str | None = None) -> list[dict]:
+    """A chunk's ``choices``: the one choice, with its ``delta``."""
     return [{"index": 0, "delta": delta, "finish_reason": finish_reason}]
 
 
