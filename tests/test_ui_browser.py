@@ -30,6 +30,7 @@ from tests.test_api import (
 )
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent  # the repository
+VI = ui_text("vi")  # the chat's words for the Vietnamese questions
 
 pytestmark = pytest.mark.browser
 
@@ -116,7 +117,8 @@ def test_a_vietnamese_question_streams_and_its_citation_opens_the_source(page, s
         "Tỉnh Bắc Ninh đẩy mạnh công tác dân vận"
     )
     expect(article_sources.locator(".na-language")).to_have_text("vi")
-    expect(article_sources.locator(".na-relevance").first).to_have_text("Strong match")
+    # A Vietnamese question: the chat speaks Vietnamese.
+    expect(article_sources.locator(".na-relevance").first).to_have_text(VI["relevance_high"])
     expect(page.locator(".na-sources")).not_to_contain_text(".txt")  # no file names
     screenshot(page, "chat-citation")
     if os.environ.get("UPDATE_SCREENSHOTS") == "1":
@@ -142,7 +144,7 @@ def test_a_follow_up_uses_the_conversation_copy_and_clear(page, server_url):
     expect(first_card.locator("mark.na-cited")).to_contain_text("1.269 cuộc đối thoại")
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
     page.locator(".na-copy").last.click()
-    expect(page.locator(".na-copy").last).to_have_text("Copied")
+    expect(page.locator(".na-copy").last).to_have_text(VI["copied"])
     assert "1.014" in page.evaluate("navigator.clipboard.readText()")
     page.locator("#na-clear").click()
     expect(page.locator(".na-turn")).to_have_count(0)
@@ -189,10 +191,12 @@ def test_stop_ends_a_streaming_answer(page, data_dir):
         page.goto(f"{url}/")
         ask(page, VI_QUESTION)
         # Nothing of the answer shows before it is checked; the user sees what is going on.
-        expect(page.locator(".na-answering .na-status")).to_contain_text("writing the answer")
+        expect(page.locator(".na-answering .na-status")).to_contain_text(
+            VI["writing"].partition("{passages}")[2]
+        )
         page.locator("#na-stop").click()
 
-        expect(page.locator(".na-answer.na-stopped")).to_contain_text("Stopped")
+        expect(page.locator(".na-answer.na-stopped")).to_contain_text(VI["stopped"])
         expect(page.locator("#na-send")).to_be_enabled()
         expect(page.locator("#na-stop")).to_be_disabled()
         page.wait_for_timeout(2000)  # tokens still arriving would show here
@@ -305,9 +309,7 @@ def test_an_unavailable_model_is_said_and_the_sources_stay(page, data_dir):
         page.goto(f"{url}/")
         ask(page, VI_QUESTION)
 
-        expect(page.locator(".na-answer.na-error")).to_contain_text(
-            "The language model is unavailable"
-        )
+        expect(page.locator(".na-answer.na-error")).to_contain_text(VI["error_unavailable"])
         expect(page.locator(".na-source", has_text="Bắc Ninh")).to_be_visible()
         screenshot(page, "model-unavailable")
 
