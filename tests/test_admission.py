@@ -427,9 +427,9 @@ def test_a_queued_chat_question_shows_its_place_then_is_answered(data_dir):
     with FakeOpenAIServer(reply=scripted_reply) as llm:
         respond, request = chat_respond(data_dir, llm.base_url, queue)
         views: Iterator = respond(VI_QUESTION, [], request)
-        box, queued_view, _, queued_send, queued_stop, _ = next(views)
+        box, queued_view, _, queued_send, queued_stop, *_ = next(views)
         queue.release(holder)
-        *_, (_, final_view, turns, final_send, final_stop, _) = list(views)
+        *_, (_, final_view, turns, final_send, final_stop, *_) = list(views)
 
     assert "your question is number 1 in the queue (about 10 s)" in queued_view
     assert box["value"] == ""  # emptied for the next question
@@ -444,7 +444,7 @@ def test_a_full_queue_tells_the_chat_user_it_is_busy(data_dir):
     queue.admit("127.0.0.2")
     respond, request = chat_respond(data_dir, "http://unused", queue)
 
-    [(question_box, view, turns, send, _, _)] = list(respond(VI_QUESTION, [], request))
+    [(question_box, view, turns, send, *_)] = list(respond(VI_QUESTION, [], request))
 
     assert "value" not in question_box  # left as it is: the question stays, to send again
     assert send["interactive"] is True

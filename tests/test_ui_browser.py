@@ -255,6 +255,7 @@ def test_the_chat_speaks_the_browser_language_then_the_question_language(browser
     expect(layout).to_have_attribute("lang", "ar")
     expect(page.locator(".na-sources h3")).to_have_text(arabic["sources"])
     expect(page.locator("#na-send")).to_have_text(arabic["send"])
+    expect(page.get_by_text(arabic["try_asking"])).to_be_visible()
     expect(page.locator("#na-question textarea")).to_have_attribute(
         "placeholder", arabic["placeholder"]
     )

@@ -302,8 +302,8 @@ def build_ui(assistant: Assistant, settings: Settings, admission: Admission) -> 
         request: gr.Request, turns: list[Turn], *, generating: bool, box: str | None = None
     ) -> tuple:
         """The question box (emptied to ``box`` unless None), the view, the turns, Send,
-        Stop and Clear, in the chat's language; Send disabled and Stop enabled only while
-        an answer is generated."""
+        Stop, Clear and the examples, in the chat's language; Send disabled and Stop
+        enabled only while an answer is generated."""
         language = view_language(turns, accepted_language(request.headers.get("accept-language")))
         text = ui_text(language)
         emptied = {} if box is None else {"value": box}
@@ -314,6 +314,7 @@ def build_ui(assistant: Assistant, settings: Settings, admission: Admission) -> 
             gr.update(value=text["send"], interactive=not generating),
             gr.update(value=text["stop"], interactive=generating),
             gr.update(value=text["clear"]),
+            gr.update(label=text["try_asking"]),
         )
 
     def respond(question: str, turns: list[Turn], request: gr.Request) -> Iterator[tuple]:
@@ -410,9 +411,11 @@ def build_ui(assistant: Assistant, settings: Settings, admission: Admission) -> 
                 interactive=False,
             )
             clear_button = gr.Button(text["clear"], elem_id="na-clear", scale=0, min_width=90)
-        gr.Examples([[q] for q in EXAMPLE_QUESTIONS], inputs=[question], label="Try asking")
+        examples = gr.Examples(
+            [[q] for q in EXAMPLE_QUESTIONS], inputs=[question], label=text["try_asking"]
+        )
 
-        chat = [question, view, turns_state, send, stop_button, clear_button]
+        chat = [question, view, turns_state, send, stop_button, clear_button, examples.dataset]
         # One listener for Send and Enter, so that Enter while an answer is generated (Send
         # is disabled then) is ignored as a second click would be ("once"). No limit of
         # Gradio's own: the admission queue, shared with the API, is the limit, and it
