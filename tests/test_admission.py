@@ -427,13 +427,16 @@ def test_a_queued_chat_question_shows_its_place_then_is_answered(data_dir):
     with FakeOpenAIServer(reply=scripted_reply) as llm:
         respond, request = chat_respond(data_dir, llm.base_url, queue)
         views: Iterator = respond(VI_QUESTION, [], request)
-        _, queued_view, _ = next(views)
+        box, queued_view, _, queued_send, queued_stop, *_ = next(views)
         queue.release(holder)
-        *_, (_, final_view, turns) = list(views)
+        *_, (_, final_view, turns, final_send, final_stop, *_) = list(views)
 
     assert "your question is number 1 in the queue (about 10 s)" in queued_view
+    assert box["value"] == ""  # emptied for the next question
+    assert (queued_send["interactive"], queued_stop["interactive"]) == (False, True)
     assert turns[-1].status == "done"
     assert "1.269" in final_view
+    assert (final_send["interactive"], final_stop["interactive"]) == (True, False)
 
 
 def test_a_full_queue_tells_the_chat_user_it_is_busy(data_dir):
@@ -441,9 +444,10 @@ def test_a_full_queue_tells_the_chat_user_it_is_busy(data_dir):
     queue.admit("127.0.0.2")
     respond, request = chat_respond(data_dir, "http://unused", queue)
 
-    [(question_box, view, turns)] = list(respond(VI_QUESTION, [], request))
+    [(question_box, view, turns, send, *_)] = list(respond(VI_QUESTION, [], request))
 
-    assert question_box == VI_QUESTION  # kept, to send again
+    assert "value" not in question_box  # left as it is: the question stays, to send again
+    assert send["interactive"] is True
     assert turns[-1].status == "busy"
     assert "The assistant is busy answering other questions. Try again in about 10 s." in view
 

@@ -11,6 +11,8 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import replace
+from importlib import resources
 from pathlib import Path
 
 import httpx
@@ -26,11 +28,20 @@ import assistant.service
 from assistant import serve_commands
 from assistant.prompts import NO_ANSWER_TOKEN
 from assistant.server import create_app
-from assistant.server.chat import Turn, apply_event, history_of, render_view
+from assistant.server.chat import Turn, apply_event, history_of, render_view, view_language
 from assistant.server.routers.pages import render_document_page
+from assistant.server.ui_text import accepted_language, ui_languages, ui_text
 from assistant.service import Assistant
 from assistant.settings import Settings
-from assistant.types import Answer, Citation, CitationsEvent, ErrorEvent, Passage, SourcesEvent
+from assistant.types import (
+    Answer,
+    Citation,
+    CitationsEvent,
+    ErrorEvent,
+    Passage,
+    SourcesEvent,
+    TokenEvent,
+)
 from ingest.language import make_language_detector
 from ingest.pipeline import ingest_paths
 from ingest.store import make_store
@@ -359,6 +370,62 @@ def test_openai_client_uses_the_product_as_a_model(data_dir, llm_server):
     assert chunks[0].model_extra["sources"]
     assert chunks[-1].choices[0].finish_reason == "stop"
     assert chunks[-1].model_extra["citations"][0]["doc_id"] == "vi/bac-ninh.txt"
+
+
+def unverifiable_reply(messages: list[dict]) -> str:
+    """A model that gets the figure wrong: its answer cannot be verified."""
+    return scripted_reply(messages).replace("1.269", "7.777")
+
+
+@pytest.mark.parametrize(
+    ("reply", "question", "kind"),
+    [
+        (scripted_reply, VI_QUESTION, "verified"),
+        (unverifiable_reply, VI_QUESTION, "not verified"),
+        (scripted_reply, "Who won the 1998 football world cup?", "refused"),
+    ],
+)
+def test_openai_stream_adds_up_to_the_answer_with_usage(data_dir, reply, question, kind):
+    with (
+        FakeOpenAIServer(reply=reply) as llm,
+        live_server(make_app(data_dir, llm.base_url)) as url,
+    ):
+        client = openai.OpenAI(base_url=f"{url}/v1", api_key="none", max_retries=0)
+        messages = [{"role": "user", "content": question}]
+        completion = client.chat.completions.create(model="news-assistant", messages=messages)
+        chunks = list(
+            client.chat.completions.create(
+                model="news-assistant",
+                messages=messages,
+                stream=True,
+                stream_options={"include_usage": True},
+            )
+        )
+        without_usage = list(
+            client.chat.completions.create(model="news-assistant", messages=messages, stream=True)
+        )
+
+    answer = completion.choices[0].message.content
+    extra = completion.model_extra
+    assert {"verified": extra["verified"], "refused": extra["refused"]} == {
+        "verified": kind == "verified",
+        "refused": kind == "refused",
+    }
+    assert answer
+    streamed = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert streamed == answer
+    usage = completion.usage
+    assert usage.prompt_tokens == len(question.split()) + 1  # the words and the "?"
+    assert usage.completion_tokens > 0
+    assert usage.total_tokens == usage.prompt_tokens + usage.completion_tokens
+    # As OpenAI's: usage comes on a last chunk without choices, and only when asked for.
+    assert chunks[-1].choices == []
+    assert chunks[-1].usage == usage
+    assert [c.usage for c in chunks[:-1]] == [None] * (len(chunks) - 1)
+    assert all(c.usage is None and c.choices for c in without_usage)
+    if kind != "refused":
+        markers = {int(n) for n in re.findall(r"\[(\d+)\]", answer)}
+        assert markers == {c["marker"] for c in chunks[-2].model_extra["citations"]}
 
 
 def test_openai_client_sees_model_failures_as_errors(data_dir):
@@ -690,6 +757,103 @@ def test_the_view_renders_corpus_and_model_text_as_text():
     assert '<mark class="na-cited">Organisers of the lantern festival' in html_view
     assert 'href="http://host/documents/en/lantern.txt?start=' in html_view
     assert 'dir="auto"' in html_view
+
+
+def visible_text(html_view: str) -> str:
+    """The view's text as a reader sees it: no tags, no attributes."""
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html_view))
+
+
+def shown_answer(html_view: str) -> str:
+    """The text of the view's last answer, as it reads."""
+    shown = re.findall(r'class="na-answer-text"[^>]*>(.*?)</div>', html_view, re.S)[-1]
+    return re.sub(r"<[^>]+>", "", shown)
+
+
+def test_sources_are_grouped_by_article_and_numbered_as_the_markers():
+    vi_text = CORPUS["vi/bac-ninh.txt"]
+    first, second = vi_text.index("Từ đầu"), vi_text.index("Toàn tỉnh")
+    vi = ("vi/bac-ninh.txt", "Dân vận ở Bắc Ninh")
+    vi_passages = [
+        Passage(vi[0], "vi#0", vi[1], "vi", 0.0328, 0, second, vi_text[:second]),
+        Passage(vi[0], "vi#1", vi[1], "vi", 0.0161, second, len(vi_text), vi_text[second:]),
+    ]
+    citations = [
+        Citation(1, vi[0], "vi#0", vi[1], vi_text[first : second - 1], first, second - 1, True),
+        Citation(2, vi[0], "vi#1", vi[1], vi_text[second:-1], second, len(vi_text) - 1, True),
+    ]
+    answer = "Bắc Ninh đã tổ chức 1.269 cuộc đối thoại [1] và 1.014 mô hình [2]."
+    turn = Turn(VI_QUESTION, dates={"vi/bac-ninh.txt": "2024-07-04"})
+    apply_event(turn, SourcesEvent([*vi_passages, replace(PASSAGE, score=0.0159)], "vi"))
+    apply_event(turn, TokenEvent(answer))
+    streamed = shown_answer(render_view([turn], "/"))
+    apply_event(turn, CitationsEvent(answer, citations, False, [], verified=True))
+    html_view = render_view([turn], "/")
+    text = visible_text(html_view)
+
+    # What was streamed stays: the same text and markers once the citations arrive.
+    assert streamed == shown_answer(html_view)
+    assert "[1]" in streamed and "[2]" in streamed
+    sources = text.split(" Sources ")[1]
+    assert sources.count(vi[1]) == 1  # one article, its title once
+    assert re.findall(r"\[\d+\]", sources) == ["[1]", "[2]"]
+    assert sources.index(vi[1]) < sources.index("[1]") < sources.index("Lantern")
+    assert "vi · 2024-07-04 · Strong match" in sources
+    assert "en · Weak match" in sources
+    assert ".txt" not in text and "0.0" not in text  # no file names, no raw scores
+    assert '<mark class="na-cited">Toàn tỉnh đã xây dựng 1.014 mô hình' in html_view
+    assert 'href="/documents/vi/bac-ninh.txt?start=' in html_view
+
+
+def test_every_ui_catalogue_has_the_english_strings_and_placeholders():
+    english = ui_text("en")
+    placeholders = {key: set(re.findall(r"{\w+}", value)) for key, value in english.items()}
+
+    assert {"en", "vi", "ar"} <= ui_languages()
+    for language in ui_languages():
+        catalogue = json.loads((resources.files("prompts") / "ui" / f"{language}.json").read_text())
+        assert set(catalogue) == set(english), language
+        assert {k: set(re.findall(r"{\w+}", v)) for k, v in catalogue.items()} == placeholders
+    assert ui_text("ar")["dir"] == "rtl" and ui_text("vi")["dir"] == "ltr"
+    assert ui_text("de") == english  # no catalogue: English
+
+
+@pytest.mark.parametrize(
+    ("header", "language"),
+    [
+        ("vi-VN,vi;q=0.9,en-US;q=0.8,en;q=0.7", "vi"),
+        ("fr-FR, ar;q=0.5, en;q=0.4", "ar"),  # French has no catalogue: the next one
+        ("en;q=0.2, ar-EG;q=0.9", "ar"),
+        ("de, fr", "en"),
+        ("vi;q=0", "en"),  # q=0: not acceptable
+        ("", "en"),
+        (None, "en"),
+        ("vi;q=x, ;;, *", "en"),
+    ],
+)
+def test_the_chat_language_comes_from_accept_language(header, language):
+    assert accepted_language(header) == language
+
+
+def test_the_view_speaks_the_question_language_right_to_left_for_arabic():
+    arabic = Turn("متى عقدت اللجنة مؤتمرها؟")
+    apply_event(arabic, SourcesEvent([PASSAGE], "ar"))
+    apply_event(arabic, CitationsEvent("لا تذكر المقالات ذلك.", [], True, []))
+    german = Turn("Wann?")
+    apply_event(german, SourcesEvent([PASSAGE], "de"))
+
+    assert view_language([], "vi") == "vi"  # before any question: the browser's
+    assert view_language([arabic], "vi") == "ar"
+    assert view_language([arabic, Turn("?")], "vi") == "ar"  # a question not yet read
+    assert view_language([arabic, german], "vi") == "vi"  # no German words: the browser's
+    html_view = render_view([arabic], "/", "ar")
+    assert '<div class="na-layout" lang="ar" dir="rtl">' in html_view
+    assert ui_text("ar")["refused"] in html_view
+    assert ui_text("ar")["sources"] in html_view
+    assert "Not found in the articles" not in html_view
+    assert 'dir="ltr"' in render_view([], "/", "vi") and ui_text("vi")["sources"] in render_view(
+        [], "/", "vi"
+    )
 
 
 def test_the_view_says_when_an_answer_could_not_be_verified():

@@ -62,7 +62,10 @@ def test_templates_are_autoescaped_and_shipped_as_package_data():
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
 
     assert names
-    assert "html/*.html" in pyproject["tool"]["setuptools"]["package-data"]["prompts"]
+    package_data = pyproject["tool"]["setuptools"]["package-data"]
+    assert "html/*.html" in package_data["prompts"]
+    assert "ui/*.json" in package_data["prompts"]  # the chat's string catalogues
+    assert "static/swagger-ui/*" in package_data["assistant"]  # /docs
     assert environment.autoescape is True
     for name in names:
         environment.get_template(name)  # every template parses

@@ -6,13 +6,15 @@ UPDATE_SCREENSHOTS=1 also refreshes the README's docs/screenshot-chat.png."""
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, Route, expect, sync_playwright
 
 from assistant.server import create_app
+from assistant.server.ui_text import ui_text
 from assistant.service import Assistant
 from assistant.settings import Settings
 from ingest.pipeline import ingest_paths
@@ -28,6 +30,7 @@ from tests.test_api import (
 )
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent  # the repository
+VI = ui_text("vi")  # the chat's words for the Vietnamese questions
 
 pytestmark = pytest.mark.browser
 
@@ -101,15 +104,22 @@ def test_a_vietnamese_question_streams_and_its_citation_opens_the_source(page, s
     ask(page, VI_QUESTION)
 
     # The sources are on screen while the answer is still being written.
-    expect(page.locator(".na-layout:has(.na-answering) .na-passage-card").first).to_be_visible()
+    expect(page.locator(".na-layout:has(.na-answering) .na-source").first).to_be_visible()
     answer = page.locator(".na-answer").last
     expect(answer.locator(".na-cite")).to_have_count(1)
     expect(answer.locator(".na-answer-text")).to_contain_text("1.269 cuộc đối thoại")
 
     card = open_citation(page, answer.locator(".na-cite"))
     expect(card.locator("mark.na-cited")).to_contain_text("1.269 cuộc đối thoại")
-    expect(card.locator(".na-doc-id")).to_have_text("vi/bac-ninh.txt")
-    expect(card.locator(".na-language")).to_have_text("vi")
+    expect(card.locator(".na-marker")).to_have_text(answer.locator(".na-cite").inner_text())
+    article_sources = page.locator(".na-source", has=card)
+    expect(article_sources.locator(".na-title")).to_have_text(
+        "Tỉnh Bắc Ninh đẩy mạnh công tác dân vận"
+    )
+    expect(article_sources.locator(".na-language")).to_have_text("vi")
+    # A Vietnamese question: the chat speaks Vietnamese.
+    expect(article_sources.locator(".na-relevance").first).to_have_text(VI["relevance_high"])
+    expect(page.locator(".na-sources")).not_to_contain_text(".txt")  # no file names
     screenshot(page, "chat-citation")
     if os.environ.get("UPDATE_SCREENSHOTS") == "1":
         page.screenshot(path=README_SCREENSHOT)
@@ -129,13 +139,48 @@ def test_a_follow_up_uses_the_conversation_copy_and_clear(page, server_url):
 
     expect(page.locator(".na-answer.na-done")).to_have_count(2)
     expect(page.locator(".na-answer-text").last).to_contain_text("1.014")
+    # The first answer's marker shows the first answer's sources again.
+    first_card = open_citation(page, page.locator(".na-answer").first.locator(".na-cite"))
+    expect(first_card.locator("mark.na-cited")).to_contain_text("1.269 cuộc đối thoại")
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
     page.locator(".na-copy").last.click()
-    expect(page.locator(".na-copy").last).to_have_text("Copied")
+    expect(page.locator(".na-copy").last).to_have_text(VI["copied"])
     assert "1.014" in page.evaluate("navigator.clipboard.readText()")
     page.locator("#na-clear").click()
     expect(page.locator(".na-turn")).to_have_count(0)
     expect(page.locator(".na-conversation .na-empty")).to_be_visible()
+
+
+def test_enter_sends_shift_enter_breaks_the_line_and_send_waits_for_the_answer(page, server_url):
+    page.goto(f"{server_url}/")
+    box, send, stop = (
+        page.locator("#na-question textarea"),
+        page.locator("#na-send"),
+        page.locator("#na-stop"),
+    )
+    expect(send).to_be_enabled()
+    expect(stop).to_be_disabled()
+    box.fill("Bắc Ninh đã tổ chức")
+    box.press("Shift+Enter")
+    box.press_sequentially(" bao nhiêu cuộc đối thoại?")
+    assert box.input_value() == "Bắc Ninh đã tổ chức\n bao nhiêu cuộc đối thoại?"
+    expect(page.locator(".na-turn")).to_have_count(0)  # a new line, nothing sent
+
+    box.press("Enter")
+    expect(page.locator(".na-turn")).to_have_count(1)
+    expect(page.locator(".na-answering")).to_have_count(1)
+    expect(send).to_be_disabled()
+    expect(stop).to_be_enabled()
+    box.fill(VI_FOLLOW_UP)
+    box.press("Enter")  # while the answer is generated: not sent, and kept in the box
+    expect(page.locator(".na-answer.na-done")).to_have_count(1)
+    expect(send).to_be_enabled()
+    expect(stop).to_be_disabled()
+    page.wait_for_timeout(1500)  # a second question, had it been taken, would show here
+    expect(page.locator(".na-turn")).to_have_count(1)
+    expect(box).to_have_value(VI_FOLLOW_UP)
+    box.press("Enter")
+    expect(page.locator(".na-answer.na-done")).to_have_count(2)
 
 
 def test_stop_ends_a_streaming_answer(page, data_dir):
@@ -146,12 +191,79 @@ def test_stop_ends_a_streaming_answer(page, data_dir):
         page.goto(f"{url}/")
         ask(page, VI_QUESTION)
         # Nothing of the answer shows before it is checked; the user sees what is going on.
-        expect(page.locator(".na-answering .na-status")).to_contain_text("writing the answer")
+        expect(page.locator(".na-answering .na-status")).to_contain_text(
+            VI["writing"].partition("{passages}")[2]
+        )
         page.locator("#na-stop").click()
 
-        expect(page.locator(".na-answer.na-stopped")).to_contain_text("Stopped")
+        expect(page.locator(".na-answer.na-stopped")).to_contain_text(VI["stopped"])
+        expect(page.locator("#na-send")).to_be_enabled()
+        expect(page.locator("#na-stop")).to_be_disabled()
         page.wait_for_timeout(2000)  # tokens still arriving would show here
         expect(page.locator(".na-answer.na-stopped")).to_have_count(1)
+
+
+def relative_luminance(css_colour: str) -> float:
+    """WCAG's relative luminance of an opaque ``rgb(r, g, b)`` colour."""
+    channels = [int(c) / 255 for c in re.findall(r"[\d.]+", css_colour)[:3]]
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_cited_sentence_is_readable_in_light_and_dark_mode(browser, server_url, scheme):
+    context = browser.new_context(viewport={"width": 1280, "height": 860}, color_scheme=scheme)
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    page.goto(f"{server_url}/")
+    ask(page, VI_QUESTION)
+    answer = page.locator(".na-answer.na-done")
+    cited = open_citation(page, answer.locator(".na-cite")).locator("mark.na-cited")
+    colours = cited.evaluate(
+        "mark => { const style = getComputedStyle(mark);"
+        " return [style.color, style.backgroundColor]; }"
+    )
+    dark = page.evaluate("document.body.classList.contains('dark')")
+    screenshot(page, f"cited-sentence-{scheme}")
+    context.close()
+
+    assert dark == (scheme == "dark")  # the chat follows the system's colour scheme
+    assert all("rgba" not in colour for colour in colours), colours  # opaque: as seen
+    darker, lighter = sorted(map(relative_luminance, colours))
+    assert (lighter + 0.05) / (darker + 0.05) >= 4.5, colours
+
+
+AR_QUESTION = "متى عقدت اللجنة التنفيذية للحزب في مقاطعة ها تينه مؤتمرها؟"
+
+
+def test_the_chat_speaks_the_browser_language_then_the_question_language(browser, server_url):
+    context = browser.new_context(viewport={"width": 1280, "height": 860}, locale="vi-VN")
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    page.goto(f"{server_url}/")
+    vietnamese, arabic = ui_text("vi"), ui_text("ar")
+    layout = page.locator(".na-layout")
+
+    expect(page.locator("#na-send")).to_have_text(vietnamese["send"])
+    expect(page.locator(".na-conversation .na-empty")).to_have_text(
+        vietnamese["empty_conversation"]
+    )
+    expect(layout).to_have_attribute("dir", "ltr")
+    ask(page, AR_QUESTION)
+    expect(page.locator(".na-answer.na-refused")).to_contain_text(arabic["refused"])
+    expect(layout).to_have_attribute("dir", "rtl")
+    expect(layout).to_have_attribute("lang", "ar")
+    expect(page.locator(".na-sources h3")).to_have_text(arabic["sources"])
+    expect(page.locator("#na-send")).to_have_text(arabic["send"])
+    expect(page.get_by_text(arabic["try_asking"])).to_be_visible()
+    expect(page.locator("#na-question textarea")).to_have_attribute(
+        "placeholder", arabic["placeholder"]
+    )
+    # Mirrored: the sources, after the conversation, are on its left.
+    conversation = page.locator(".na-conversation").bounding_box()
+    assert page.locator(".na-sources").bounding_box()["x"] < conversation["x"]
+    screenshot(page, "chat-arabic")
+    context.close()
 
 
 def test_the_chat_works_inside_the_embed_demo(page, server_url):
@@ -163,7 +275,11 @@ def test_the_chat_works_inside_the_embed_demo(page, server_url):
 
     card = open_citation(component, component.locator(".na-cite"))
     expect(card.locator("mark.na-cited")).to_contain_text("1.269 cuộc đối thoại")
-    assert card.locator("a.na-open").get_attribute("href").startswith(f"{server_url}/documents/")
+    # chat.js resolves a link against the app's src when it is used (re-rendered views
+    # would undo an earlier resolution): pressed, it points to this server.
+    link = card.locator("a.na-open")
+    link.dispatch_event("mousedown")
+    assert link.get_attribute("href").startswith(f"{server_url}/documents/")
     screenshot(page, "embed-demo")
 
 
@@ -173,12 +289,12 @@ def test_markup_in_articles_and_answers_is_shown_as_text_never_run(page, server_
 
     answer = page.locator(".na-answer").last
     expect(answer.locator(".na-answer-text")).to_contain_text("<script>window.__pwned = 1</script>")
-    passage = page.locator(".na-passage-card", has_text="Lantern festival poster")
+    passage = page.locator(".na-source", has_text="Lantern festival poster")
     expect(passage).to_contain_text('<img src=x onerror="window.__pwned = 2">')
     card = open_citation(page, answer.locator(".na-cite"))
     # The claim shares the payload's words and numbers with the poster sentence: cited there.
     expect(card.locator("mark.na-cited")).to_contain_text("<script>window.__pwned = 1</script>")
-    arabic = page.locator(".na-passage-card .na-passage", has_text="ها تينه")
+    arabic = page.locator(".na-source .na-passage", has_text="ها تينه")
     assert arabic.evaluate("element => getComputedStyle(element).direction") == "rtl"
     assert page.evaluate("window.__pwned") is None
     screenshot(page, "markup-as-text")
@@ -198,11 +314,32 @@ def test_an_unavailable_model_is_said_and_the_sources_stay(page, data_dir):
         page.goto(f"{url}/")
         ask(page, VI_QUESTION)
 
-        expect(page.locator(".na-answer.na-error")).to_contain_text(
-            "The language model is unavailable"
-        )
-        expect(page.locator(".na-passage-card", has_text="Bắc Ninh")).to_be_visible()
+        expect(page.locator(".na-answer.na-error")).to_contain_text(VI["error_unavailable"])
+        expect(page.locator(".na-source", has_text="Bắc Ninh")).to_be_visible()
         screenshot(page, "model-unavailable")
+
+
+def test_the_api_docs_render_every_operation_offline(page, server_url):
+    elsewhere = []  # requests to anywhere but this server: /docs must need none
+
+    def only_this_server(route: Route) -> None:
+        if route.request.url.startswith(server_url):
+            route.continue_()
+        else:
+            elsewhere.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", only_this_server)
+    page.goto(f"{server_url}/docs")
+
+    paths = page.locator(".opblock-summary-path")
+    expect(paths.filter(has_text="/v1/chat/completions")).to_be_visible()
+    expect(page.locator(".version-stamp")).to_contain_text("OAS 3.1")
+    operations = {path.get_attribute("data-path") for path in paths.all()}
+    assert {"/api/ask", "/api/ready", "/v1/chat/completions", "/v1/models"} <= operations
+    expect(page.locator("body")).not_to_contain_text("Unable to render")
+    assert elsewhere == []
+    screenshot(page, "api-docs")
 
 
 # --- the real models --------------------------------------------------------------------------
@@ -232,6 +369,6 @@ def test_the_vietnamese_ha_tinh_question_is_answered_from_the_arabic_article(
         expect(answer).to_have_count(1, timeout=180_000)
         expect(answer.locator(".na-answer-text")).to_contain_text("18087")
         card = open_citation(page, answer.locator(".na-cite").first)
-        expect(card.locator(".na-language")).to_have_text("ar")
+        expect(page.locator(".na-source", has=card).locator(".na-language")).to_have_text("ar")
         expect(card.locator("mark.na-cited")).to_contain_text("18087")
         screenshot(page, "chat-ha-tinh-real-model")

@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.staticfiles import StaticFiles
-from swagger_ui_bundle import swagger_ui_path
 
 from assistant.server.admission import Admission
 from assistant.server.chat import mount_ui
@@ -19,6 +18,7 @@ from assistant.server.errors import add_error_handlers
 from assistant.server.middleware import BodySizeLimit, RootPath, SecurityHeaders, UIGuard
 from assistant.server.readiness import Readiness
 from assistant.server.routers import ask, documents, fallback, openai, pages
+from assistant.server.templates import STATIC_DIR
 
 if TYPE_CHECKING:
     from assistant.service import Assistant
@@ -53,7 +53,10 @@ def create_app(assistant: Assistant, settings: Settings) -> FastAPI:
 
     for module in (ask, openai, documents, fallback, pages):  # the fallback after the API
         app.include_router(module.router)
-    app.mount("/docs-assets", StaticFiles(directory=swagger_ui_path), name="docs-assets")
+    # Swagger UI 5 (vendored from npm, assistant/static/swagger-ui/VERSION.txt): it renders
+    # the OpenAPI 3.1 that FastAPI writes.
+    swagger_ui = StaticFiles(directory=STATIC_DIR / "swagger-ui")
+    app.mount("/docs-assets", swagger_ui, name="docs-assets")
     mount_ui(app, assistant, settings, app.state.admission)
 
     # Added last = runs first: CORS must also answer preflights and decorate errors, and

@@ -12,11 +12,13 @@ from typing import TYPE_CHECKING, Literal
 import gradio as gr
 from fastapi import FastAPI
 
+from assistant.languages import DEFAULT_LANGUAGE
 from assistant.questions import InvalidQuestion, check_question
 from assistant.server.admission import Admission, Busy
 from assistant.server.generation import client_of
 from assistant.server.public import public_events
 from assistant.server.templates import STATIC_DIR, render, static_text
+from assistant.server.ui_text import accepted_language, chat_language, ui_text
 from assistant.server.urls import document_url, public_root
 from assistant.types import (
     Citation,
@@ -46,11 +48,8 @@ EXAMPLE_QUESTIONS = [
     "Hány „ügyes tömegmozgósítási” modellt dolgozott ki Bac Ninh tartomány?",
 ]
 
-ERROR_LABELS = {
-    "context": "The question and its sources do not fit the language model's context",
-    "bad_output": "The language model's answer could not be used",
-}
-UNAVAILABLE_LABEL = "The language model is unavailable"
+# The catalogue's label of a model failure, by ErrorEvent kind; any other: unavailable.
+ERROR_LABELS = {"context": "error_context", "bad_output": "error_bad_output"}
 MARKER = re.compile(r"\[(\d+)\]")
 QUEUE_POLL_S = 0.5  # how often a waiting question's place in the queue is shown again
 
@@ -82,13 +81,15 @@ class Turn:
     reading: int = 0  # passages the model reads
     queue_position: int = 0  # while queued: 1 = next
     wait_s: int = 0  # while queued: about how long until it is answered
+    dates: dict[str, str] = field(default_factory=dict)  # the sources' dates, by doc_id
+    language: str = ""  # the question's, once known
 
 
 def apply_event(turn: Turn, event: Event) -> None:
     """Updates ``turn`` with one event of the answer stream."""
     match event:
-        case SourcesEvent(passages=passages):
-            turn.passages = passages
+        case SourcesEvent(passages=passages, language=language):
+            turn.passages, turn.language = passages, language
             turn.status = "answering"
         case ProgressEvent(stage=stage, passages=passages):
             # A token's event of a short reading (the figure check) counts no passages.
@@ -168,42 +169,123 @@ def highlighted_passage(passage: Passage | None, citation: Citation) -> Highligh
     return Highlight(text[:start], text[start:end], text[end:])
 
 
-def _citation_card(turn: Turn, number: int, citation: Citation, root: str) -> dict:
-    passage = next((p for p in turn.passages if p.chunk_id == citation.chunk_id), None)
-    return {
-        "number": number,
-        "citation": citation,
-        "language": passage.language if passage else "",
-        "evidence": turn.status == "not_verified",
-        "highlight": highlighted_passage(passage, citation),
-        "link": document_url(root, citation.doc_id, citation.start, citation.end),
-    }
+RelevanceLevel = Literal["high", "medium", "low"]
 
 
-def render_view(turns: list[Turn], root: str) -> str:
-    """The whole chat view: the conversation, and beside it the cards of every citation
-    (shown one at a time when its marker is clicked) and the passages of the last turn.
-    ``root`` is what the links to the article pages start with."""
+def relevance_levels(passages: list[Passage]) -> dict[str, RelevanceLevel]:
+    """Each passage's relevance (by chunk id) as a word a reader understands, for the raw
+    fusion scores mean nothing on their own: where a score lies between the turn's
+    weakest (low) and strongest (high) passage."""
+    if not passages:
+        return {}
+    best, worst = max(p.score for p in passages), min(p.score for p in passages)
+    spread = best - worst
+    levels: dict[str, RelevanceLevel] = {}
+    for passage in passages:
+        position = (passage.score - worst) / spread if spread else 1.0
+        levels[passage.chunk_id] = (
+            "high" if position >= 2 / 3 else "medium" if position >= 1 / 3 else "low"
+        )
+    return levels
+
+
+@dataclass
+class SourceDocument:
+    """An article of a turn's sources: its citations, numbered as the answer's markers,
+    then the other passages found in it; ``relevance`` is its best passage's."""
+
+    title: str
+    language: str
+    date: str
+    link: str
+    relevance: RelevanceLevel
+    citations: list[dict] = field(default_factory=list)
+    passages: list[dict] = field(default_factory=list)
+
+
+RELEVANCE_ORDER: dict[RelevanceLevel, int] = {"low": 0, "medium": 1, "high": 2}
+
+
+def source_documents(turn: Turn, number: int, root: str) -> list[SourceDocument]:
+    """The turn's sources grouped by article: the cited articles first, in the order of
+    their first marker, then the others in the order retrieval ranked them."""
+    levels = relevance_levels(turn.passages)
+    passages = {p.chunk_id: p for p in turn.passages}
+    documents: dict[str, SourceDocument] = {}
+
+    def document_of(doc_id: str, title: str, language: str) -> SourceDocument:
+        if doc_id not in documents:
+            documents[doc_id] = SourceDocument(
+                title=title,
+                language=language,
+                date=turn.dates.get(doc_id, ""),
+                link=document_url(root, doc_id),
+                relevance="low",
+            )
+        return documents[doc_id]
+
+    def rate(document: SourceDocument, chunk_id: str) -> None:
+        level = levels.get(chunk_id, "low")
+        if RELEVANCE_ORDER[level] > RELEVANCE_ORDER[document.relevance]:
+            document.relevance = level
+
+    for citation in sorted(turn.citations, key=lambda c: c.marker):
+        passage = passages.get(citation.chunk_id)
+        language = passage.language if passage else ""
+        document = document_of(citation.doc_id, citation.title, language)
+        rate(document, citation.chunk_id)
+        document.citations.append(
+            {
+                "key": f"{number}-{citation.marker}",
+                "marker": citation.marker,
+                "highlight": highlighted_passage(passage, citation),
+                "link": document_url(root, citation.doc_id, citation.start, citation.end),
+            }
+        )
+    cited = {c.chunk_id for c in turn.citations}
+    for passage in turn.passages:
+        document = document_of(passage.doc_id, passage.title, passage.language)
+        rate(document, passage.chunk_id)
+        if passage.chunk_id not in cited:
+            link = document_url(root, passage.doc_id, passage.start, passage.end)
+            document.passages.append({"passage": passage, "link": link})
+    return list(documents.values())
+
+
+def view_language(turns: list[Turn], accepted: str) -> str:
+    """The chat's language: the last question's (``ui_text.chat_language``)."""
+    asked = next((turn.language for turn in reversed(turns) if turn.language), None)
+    return chat_language(asked, accepted)
+
+
+def render_view(turns: list[Turn], root: str, language: str = DEFAULT_LANGUAGE) -> str:
+    """The whole chat view in ``language``: the conversation, and beside it each turn's
+    sources grouped by article (the last turn's shown; a marker of another turn shows that
+    turn's). ``root`` is what the links to the article pages start with."""
+    text = ui_text(language)
     items = [
         {
             "turn": turn,
+            "number": number,
             "parts": answer_parts(turn, number),
             "evidence": turn.status == "not_verified",
             "copyable": bool(turn.answer) and turn.status != "answering",
-            "error_label": ERROR_LABELS.get(turn.error_kind, UNAVAILABLE_LABEL),
+            "error_label": text[ERROR_LABELS.get(turn.error_kind, "error_unavailable")],
+            "sources": source_documents(turn, number, root),
         }
         for number, turn in enumerate(turns)
     ]
-    cards = [
-        _citation_card(turn, number, citation, root)
-        for number, turn in enumerate(turns)
-        for citation in turn.citations
-    ]
-    passages = [
-        {"passage": p, "link": document_url(root, p.doc_id, p.start, p.end)}
-        for p in (turns[-1].passages if turns else [])
-    ]
-    return render("chat_view.html", turns=items, cards=cards, passages=passages)
+    return render("chat_view.html", turns=items, text=text, language=language)
+
+
+def article_dates(assistant: Assistant, passages: list[Passage]) -> dict[str, str]:
+    """The dates of the passages' articles, by doc_id, where the articles give one."""
+    dates = {}
+    for doc_id in dict.fromkeys(p.doc_id for p in passages):
+        document = assistant.document(doc_id)
+        if document is not None and document.date:
+            dates[doc_id] = document.date
+    return dates
 
 
 def build_ui(assistant: Assistant, settings: Settings, admission: Admission) -> gr.Blocks:
@@ -216,57 +298,91 @@ def build_ui(assistant: Assistant, settings: Settings, admission: Admission) -> 
         # against the app's own address inside a <gradio-app> on another site.
         return public_root(request.request, settings.server.public_url)
 
-    def respond(question: str, turns: list[Turn], request: gr.Request) -> Iterator:
+    def screen(
+        request: gr.Request, turns: list[Turn], *, generating: bool, box: str | None = None
+    ) -> tuple:
+        """The question box (emptied to ``box`` unless None), the view, the turns, Send,
+        Stop, Clear and the examples, in the chat's language; Send disabled and Stop
+        enabled only while an answer is generated."""
+        language = view_language(turns, accepted_language(request.headers.get("accept-language")))
+        text = ui_text(language)
+        emptied = {} if box is None else {"value": box}
+        return (
+            gr.update(placeholder=text["placeholder"], **emptied),
+            render_view(turns, root_of(request), language),
+            turns,
+            gr.update(value=text["send"], interactive=not generating),
+            gr.update(value=text["stop"], interactive=generating),
+            gr.update(value=text["clear"]),
+            gr.update(label=text["try_asking"]),
+        )
+
+    def respond(question: str, turns: list[Turn], request: gr.Request) -> Iterator[tuple]:
         if not question:
             return  # Enter on an empty box
         try:
             question = check_question(question, max_chars)
         except InvalidQuestion as error:
             raise gr.Error(str(error)) from error
-        root = root_of(request)
         turn = Turn(question)
         turns = [*turns, turn]
         try:
             ticket = admission.admit(client_of(request.request))
         except Busy as busy:
             turn.status, turn.error = "busy", busy.message
-            yield question, render_view(turns, root), turns  # the question stays to resend
+            yield screen(request, turns, generating=False)  # the question stays to resend
             return
+        box: str | None = ""  # emptied once; what is typed meanwhile then stays
+        shown = None
+
+        def changed() -> tuple | None:
+            nonlocal box, shown
+            update = screen(request, turns, generating=True, box=box)
+            if update[1] == shown:  # every model token is an event; most change nothing
+                return None
+            box, shown = None, update[1]
+            return update
+
         try:
-            shown = ""
             while not ticket.granted.is_set():
                 turn.status, turn.queue_position = "queued", admission.position(ticket)
                 turn.wait_s = admission.expected_wait_s(turn.queue_position)
-                if (view := render_view(turns, root)) != shown:
-                    shown = view
-                    yield "", view, turns
+                if update := changed():
+                    yield update
                 ticket.granted.wait(QUEUE_POLL_S)
             turn.status = "searching"
-            shown = render_view(turns, root)
-            yield "", shown, turns
+            if update := changed():
+                yield update
             events = public_events(assistant.stream(question, history=history_of(turns[:-1])))
             try:
                 for event in events:
                     apply_event(turn, event)
-                    view = render_view(turns, root)
-                    if view != shown:  # every model token is an event; most change nothing
-                        shown = view
-                        yield "", view, turns
+                    if isinstance(event, SourcesEvent):
+                        turn.dates = article_dates(assistant, event.passages)
+                    if update := changed():
+                        yield update
             finally:
                 # Stop cancels this generator; closing the stream ends the LLM request too.
                 events.close()
+            yield screen(request, turns, generating=False)
         finally:
             admission.release(ticket)
 
-    def stop(turns: list[Turn], request: gr.Request) -> tuple[str, list[Turn]]:
+    def stop(turns: list[Turn], request: gr.Request) -> tuple:
         for turn in turns:
             if turn.status in ("queued", "searching", "answering"):
                 turn.status = "stopped"
-        return render_view(turns, root_of(request)), turns
+        return screen(request, turns, generating=False)
 
-    def clear(request: gr.Request) -> tuple[str, list[Turn], str]:
-        return render_view([], root_of(request)), [], ""
+    def clear(request: gr.Request) -> tuple:
+        return screen(request, [], generating=False, box="")
 
+    def greet(request: gr.Request) -> tuple:
+        """The empty chat in the browser's language."""
+        return screen(request, [], generating=False)
+
+    # Until the page has loaded (greet), the chat is in English.
+    text = ui_text(DEFAULT_LANGUAGE)
     with gr.Blocks(title="News assistant") as blocks:
         turns_state = gr.State([])
         view = gr.HTML(render_view([], ""), elem_id="na-view", js_on_load=CHAT_JS)
@@ -274,34 +390,48 @@ def build_ui(assistant: Assistant, settings: Settings, admission: Admission) -> 
             question = gr.Textbox(
                 label="Question",
                 show_label=False,
-                placeholder="Ask about the news in any language…",
-                lines=2,
+                placeholder=text["placeholder"],
+                # One line that grows: Gradio sends a one-line box on Enter and leaves
+                # Shift+Enter to the textarea, a new line (a taller box sends on Shift+Enter).
+                lines=1,
+                max_lines=8,
                 max_length=max_chars,
                 elem_id="na-question",
                 scale=1,
             )
-            send = gr.Button("Send", variant="primary", elem_id="na-send", scale=0, min_width=90)
+            send = gr.Button(
+                text["send"], variant="primary", elem_id="na-send", scale=0, min_width=90
+            )
             stop_button = gr.Button(
-                "Stop", variant="stop", elem_id="na-stop", scale=0, min_width=90
+                text["stop"],
+                variant="stop",
+                elem_id="na-stop",
+                scale=0,
+                min_width=90,
+                interactive=False,
             )
-            clear_button = gr.Button("Clear", elem_id="na-clear", scale=0, min_width=90)
-        gr.Examples([[q] for q in EXAMPLE_QUESTIONS], inputs=[question], label="Try asking")
+            clear_button = gr.Button(text["clear"], elem_id="na-clear", scale=0, min_width=90)
+        examples = gr.Examples(
+            [[q] for q in EXAMPLE_QUESTIONS], inputs=[question], label=text["try_asking"]
+        )
 
-        outputs = [question, view, turns_state]
-        # No limit of Gradio's own: the admission queue, shared with the API, is the limit,
-        # and it shows the asker their place in it (Gradio's own, hidden, would not).
-        asked = [
-            listener(
-                respond,
-                [question, turns_state],
-                outputs,
-                show_progress="hidden",
-                concurrency_limit=None,
-            )
-            for listener in (send.click, question.submit)
-        ]
-        stop_button.click(stop, [turns_state], [view, turns_state], cancels=asked)
-        clear_button.click(clear, None, [view, turns_state, question], cancels=asked)
+        chat = [question, view, turns_state, send, stop_button, clear_button, examples.dataset]
+        # One listener for Send and Enter, so that Enter while an answer is generated (Send
+        # is disabled then) is ignored as a second click would be ("once"). No limit of
+        # Gradio's own: the admission queue, shared with the API, is the limit, and it
+        # shows the asker their place in it (Gradio's own, hidden, would not).
+        asked = gr.on(
+            [send.click, question.submit],
+            respond,
+            [question, turns_state],
+            chat,
+            show_progress="hidden",
+            concurrency_limit=None,
+            trigger_mode="once",
+        )
+        stop_button.click(stop, [turns_state], chat, cancels=[asked])
+        clear_button.click(clear, None, chat, cancels=[asked])
+        blocks.load(greet, None, chat, show_progress="hidden")
     return blocks
 
 

@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from assistant.types import Citation, Passage
+
 PRODUCT_MODEL = "news-assistant"  # the name OpenAI clients use for the product itself
 
 
@@ -57,6 +59,17 @@ class ChatMessage(BaseModel):
         return self.content or ""
 
 
+class StreamOptions(BaseModel):
+    """OpenAI's ``stream_options``."""
+
+    model_config = ConfigDict(extra="allow")
+
+    include_usage: bool = Field(
+        False,
+        description="Send a last chunk, before `[DONE]`, with `usage` and no `choices`.",
+    )
+
+
 class ChatCompletionRequest(BaseModel):
     """The body of ``POST /v1/chat/completions``. Sampling fields (temperature,
     max_tokens, ...) are accepted and ignored: the product's settings decide how its model
@@ -67,6 +80,58 @@ class ChatCompletionRequest(BaseModel):
     model: str = PRODUCT_MODEL
     messages: list[ChatMessage] = Field(min_length=1)
     stream: bool = False
+    stream_options: StreamOptions | None = None
+
+
+class Usage(BaseModel):
+    """Token counts, approximated: the product does not send the client's text to its
+    model as it is (it adds the passages and its instructions) and its model exposes no
+    tokenizer, so the counts are of the client's text alone, one token per word, per
+    punctuation mark and per Chinese, Japanese or Korean character. They track the
+    length of what was asked and answered, not the model's work."""
+
+    prompt_tokens: int = Field(description="Approximate tokens of the request's messages.")
+    completion_tokens: int = Field(description="Approximate tokens of the answer's text.")
+    total_tokens: int
+
+
+class AssistantMessage(BaseModel):
+    """The answer, as an OpenAI assistant message."""
+
+    role: Literal["assistant"] = "assistant"
+    content: str = Field(
+        description="The answer, its `[n]` markers those of `citations`; the same text "
+        "whether streamed or not."
+    )
+
+
+class CompletionChoice(BaseModel):
+    """The one choice of a ``chat.completion``."""
+
+    index: int
+    message: AssistantMessage
+    finish_reason: Literal["stop"]
+
+
+class ChatCompletion(BaseModel):
+    """An OpenAI ``chat.completion``, with the product's own fields after ``usage``; a
+    stream carries ``sources`` on its first chunk and the fields from ``citations`` on
+    its last chunk with a ``finish_reason``."""
+
+    id: str
+    object: Literal["chat.completion"] = "chat.completion"
+    created: int
+    model: str
+    choices: list[CompletionChoice]
+    usage: Usage
+    sources: list[Passage] = Field(description="Extension: the passages retrieved.")
+    citations: list[Citation] = Field(
+        description="Extension: what each `[n]` marker of the answer cites; in a reply that "
+        "is not verified, the closest evidence (`supported` false)."
+    )
+    refused: bool = Field(description="Extension: the articles hold nothing on the question.")
+    verified: bool = Field(description="Extension: every sentence was checked against its source.")
+    unsupported_numbers: list[str] = Field(description="Extension: figures no source supports.")
 
 
 class Liveness(BaseModel):

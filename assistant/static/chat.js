@@ -4,11 +4,13 @@ element.addEventListener("click", (event) => {
   const marker = event.target.closest("[data-cite]");
   if (marker) {
     event.preventDefault();
-    for (const card of element.querySelectorAll(".na-citation-card.na-selected")) {
-      card.classList.remove("na-selected");
-    }
     const card = element.querySelector(`[data-card="${marker.dataset.cite}"]`);
     if (card) {
+      // The marker may be an earlier turn's: its turn's sources are shown instead.
+      for (const shown of element.querySelectorAll(".na-current, .na-selected")) {
+        shown.classList.remove("na-current", "na-selected");
+      }
+      card.closest(".na-turn-sources").classList.add("na-current");
       card.classList.add("na-selected");
       card.scrollIntoView({ block: "nearest" });
     }
@@ -17,7 +19,7 @@ element.addEventListener("click", (event) => {
   const copyButton = event.target.closest("[data-copy]");
   if (copyButton) {
     const text = copyButton.closest(".na-answer").querySelector(".na-answer-text").innerText;
-    const copied = () => { copyButton.textContent = "Copied"; };
+    const copied = () => { copyButton.textContent = copyButton.dataset.copied; };
     if (navigator.clipboard) {
       navigator.clipboard.writeText(text).then(copied);
     } else {
