@@ -144,13 +144,12 @@ class Assistant:
 
     def warm_up(self) -> None:
         """Load what the first question would otherwise load: the embedding model, the
-        language detector, the lexical index and the documents' names. `assistant serve`
+        language detector and the lexical index. `assistant serve`
         does this before it listens, because ONNX Runtime holds the GIL while it builds a
         session (5.7 s of 8.7 s on 2 cores), which would stall every other request then,
         /api/health included (benchmarks/load.py saw 10 s)."""
         self.detector.detect(WARM_UP_QUESTION)
         self.search(WARM_UP_QUESTION, k=1)
-        self.document_names()
 
     def health(self) -> dict:
         """The index's size and whether the LLM answers (without starting it)."""
