@@ -15,20 +15,12 @@ import pytest
 from assistant.service import Assistant
 from assistant.settings import Settings, bundled_corpus
 from ingest import pipeline
-from ingest.language import LinguaDetector
-from ingest.pipeline import ingest_paths
 from ingest.store import make_store
 from tests.chroma import free_port, start_chroma, stop_chroma
 from tests.fakes import HashEmbedder
+from tests.support.bundled_corpus import ingest
 
 DISK_FULL = "the disk holding the index is full"
-
-
-def ingest(settings: Settings, store):
-    return ingest_paths(
-        [bundled_corpus()], settings, embedder=HashEmbedder(), store=store,
-        detector=LinguaDetector(), progress=False,
-    )  # fmt: skip
 
 
 def assert_complete(store) -> None:
@@ -86,7 +78,9 @@ def mount_tmpfs(where: Path, size: str) -> bool:
 INGEST_RUN = """
 import json, sys
 from pathlib import Path
-from tests.test_faults import ingest, Settings, make_store
+from assistant.settings import Settings
+from ingest.store import make_store
+from tests.support.bundled_corpus import ingest
 settings = Settings(data_dir=Path(sys.argv[1]))
 store = make_store(settings)
 report = ingest(settings, store)

@@ -19,7 +19,7 @@ from assistant.service import Assistant
 from assistant.settings import Settings
 from ingest.pipeline import ingest_paths
 from tests.fake_openai import FakeOpenAIServer
-from tests.test_api import (
+from tests.support.web import (
     LANTERN_QUESTION,
     VI_FOLLOW_UP,
     VI_QUESTION,
