@@ -10,8 +10,8 @@ import pytest
 
 from assistant import settings as product_settings
 from ingest import settings as ingest_settings
+from tests.support.paths import PROJECT_ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("ingest", "assistant", "evals")
 LAYER = {"ingest": 0, "assistant": 1, "evals": 2}  # a package imports only lower ones
 
@@ -19,8 +19,8 @@ LAYER = {"ingest": 0, "assistant": 1, "evals": 2}  # a package imports only lowe
 def modules() -> dict[str, Path]:
     found = {}
     for package in PACKAGES:
-        for path in (ROOT / package).rglob("*.py"):
-            parts = path.relative_to(ROOT).with_suffix("").parts
+        for path in (PROJECT_ROOT / package).rglob("*.py"):
+            parts = path.relative_to(PROJECT_ROOT).with_suffix("").parts
             name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
             found[name] = path
     return found
@@ -113,6 +113,10 @@ def test_importing_the_product_changes_no_environment():
     )
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "ORT_"))}
     result = subprocess.run(
-        [sys.executable, "-c", script], cwd=ROOT, env=environment, capture_output=True, text=True
+        [sys.executable, "-c", script],
+        cwd=PROJECT_ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stderr

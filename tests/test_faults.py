@@ -19,6 +19,7 @@ from ingest.store import make_store
 from tests.chroma import free_port, start_chroma, stop_chroma
 from tests.fakes import HashEmbedder
 from tests.support.bundled_corpus import ingest
+from tests.support.paths import PROJECT_ROOT
 
 DISK_FULL = "the disk holding the index is full"
 
@@ -94,7 +95,7 @@ print(json.dumps({"new": report.new, "failed": report.failed, "repaired": report
 def ingest_in_a_process(data_dir: Path) -> dict:
     run = subprocess.run(
         [sys.executable, "-c", INGEST_RUN, str(data_dir)],
-        capture_output=True, text=True, timeout=300, cwd=Path(__file__).parent.parent,
+        capture_output=True, text=True, timeout=300, cwd=PROJECT_ROOT,
     )  # fmt: skip
     assert run.returncode == 0, run.stderr[-2000:]
     return json.loads(run.stdout.splitlines()[-1])
