@@ -1,5 +1,5 @@
 """Faults of the machine under the index: a full disk during ingest, a Chroma server that
-restarts while the app serves. (The LLM's faults are in test_llm.py and test_local_llm.py.)"""
+restarts while the app serves. (The LLM's faults are in tests/assistant/llms/.)"""
 
 from __future__ import annotations
 
