@@ -4,6 +4,7 @@ imports itself in a circle, and ingest owns only its own settings."""
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -60,6 +61,18 @@ def test_no_module_imports_tests_or_benchmarks():
     for path in modules().values():
         source = path.read_text(encoding="utf-8")
         assert "from tests" not in source and "import benchmarks" not in source, path
+
+
+def test_no_test_module_imports_another():
+    """Shared helpers live in tests/support and the helper modules beside it: a test module
+    imported by another (or by a script a test runs) ties the two modules' places together.
+    The text is searched, not only the import statements, so that scripts in strings count."""
+    test_module = re.compile(r"\btests(?:\.\w+)*\.test_\w+")
+    found = {
+        str(path.relative_to(PROJECT_ROOT)): test_module.findall(path.read_text(encoding="utf-8"))
+        for path in sorted((PROJECT_ROOT / "tests").rglob("*.py"))
+    }
+    assert {path: names for path, names in found.items() if names} == {}
 
 
 def test_there_is_no_import_cycle(graph):
