@@ -41,9 +41,9 @@ test: $(STAMP) browser lint
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 # The product as a user installs it: a wheel in a fresh virtual environment, run from another
-# directory, ingesting and searching its bundled corpus (tests/test_install.py).
+# directory, ingesting and searching its bundled corpus (tests/e2e/test_install.py).
 install-check: $(STAMP)
-	$(VENV)/bin/pytest -m slow tests/test_install.py -s
+	$(VENV)/bin/pytest -m slow tests/e2e/test_install.py -s
 
 bench: $(STAMP)
 	$(PY) -m benchmarks.run

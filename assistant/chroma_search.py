@@ -13,8 +13,8 @@ documents' name keys in the app server); on the bundled gold set those lists are
 recall@5 from dense's level to the hybrid's (benchmarks/results/retrieval.json).
 
 Local Chroma (embedded or ``chroma run``) implements neither sparse indexes nor the Search
-API, so only the request's shape is tested here (tests/test_chroma_search.py); running it
-needs a distributed Chroma cluster or Chroma Cloud.
+API, so only the request's shape is tested here (tests/assistant/test_chroma_search.py);
+running it needs a distributed Chroma cluster or Chroma Cloud.
 """
 
 from __future__ import annotations

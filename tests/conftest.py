@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 
 from assistant.settings import Settings
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent  # the repository
+from tests.support.paths import PROJECT_ROOT
 
 
 @pytest.fixture(scope="session")

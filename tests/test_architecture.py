@@ -4,14 +4,15 @@ imports itself in a circle, and ingest owns only its own settings."""
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
 
 from assistant import settings as product_settings
 from ingest import settings as ingest_settings
+from tests.support.paths import PROJECT_ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("ingest", "assistant", "evals")
 LAYER = {"ingest": 0, "assistant": 1, "evals": 2}  # a package imports only lower ones
 
@@ -19,8 +20,8 @@ LAYER = {"ingest": 0, "assistant": 1, "evals": 2}  # a package imports only lowe
 def modules() -> dict[str, Path]:
     found = {}
     for package in PACKAGES:
-        for path in (ROOT / package).rglob("*.py"):
-            parts = path.relative_to(ROOT).with_suffix("").parts
+        for path in (PROJECT_ROOT / package).rglob("*.py"):
+            parts = path.relative_to(PROJECT_ROOT).with_suffix("").parts
             name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
             found[name] = path
     return found
@@ -60,6 +61,18 @@ def test_no_module_imports_tests_or_benchmarks():
     for path in modules().values():
         source = path.read_text(encoding="utf-8")
         assert "from tests" not in source and "import benchmarks" not in source, path
+
+
+def test_no_test_module_imports_another():
+    """Shared helpers live in tests/support and the helper modules beside it: a test module
+    imported by another (or by a script a test runs) ties the two modules' places together.
+    The text is searched, not only the import statements, so that scripts in strings count."""
+    test_module = re.compile(r"\btests(?:\.\w+)*\.test_\w+")
+    found = {
+        str(path.relative_to(PROJECT_ROOT)): test_module.findall(path.read_text(encoding="utf-8"))
+        for path in sorted((PROJECT_ROOT / "tests").rglob("*.py"))
+    }
+    assert {path: names for path, names in found.items() if names} == {}
 
 
 def test_there_is_no_import_cycle(graph):
@@ -113,6 +126,10 @@ def test_importing_the_product_changes_no_environment():
     )
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "ORT_"))}
     result = subprocess.run(
-        [sys.executable, "-c", script], cwd=ROOT, env=environment, capture_output=True, text=True
+        [sys.executable, "-c", script],
+        cwd=PROJECT_ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stderr

@@ -9,7 +9,7 @@ from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 
 from tests.fake_openai import FakeOpenAIServer
-from tests.test_api import build_index, make_app, scripted_reply
+from tests.support.web import build_index, make_app, scripted_reply
 
 EXAMPLES_PER_OPERATION = 10
 

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import PROJECT_ROOT
+from tests.support.paths import PROJECT_ROOT
 
 FLAGSHIP_QUESTION = "How many proposals did Ha Tinh receive through dialogue conferences?"
 # Package data every installed copy must carry (setuptools' package-data, pyproject.toml).

@@ -14,7 +14,7 @@ from ingest.language import make_language_detector
 from ingest.pipeline import ingest_paths
 from ingest.store import make_store
 from tests.fakes import HashEmbedder
-from tests.test_retrieval import DOCUMENTS, write_document
+from tests.support.chunks import DOCUMENTS, write_document
 
 PASSAGE_FIELDS = {"doc_id", "chunk_id", "title", "language", "score", "start", "end", "text"}
 

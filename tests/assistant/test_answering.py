@@ -30,7 +30,7 @@ from assistant.types import (
 from ingest.names import name_key
 from ingest.types import DocumentRecord
 from tests.fake_openai import FakeOpenAIServer
-from tests.test_citations import make_passages
+from tests.support.passages import make_passages
 
 REQUIRED_NO_ANSWER_LANGUAGES = ["en", "de", "ar", "hu", "vi", "zh", "ru", "ja", "ko", "fr", "es"]
 

@@ -23,7 +23,7 @@ from ingest import plugins
 from ingest.errors import PluginError
 from ingest.store import make_store
 from tests.fakes import HashEmbedder
-from tests.test_retrieval import DOCUMENTS, write_document
+from tests.support.chunks import DOCUMENTS, write_document
 
 PACKAGE = "fake_news_plugin"
 DISTRIBUTION = "fake_news_plugin-0.1.dist-info"

@@ -4,8 +4,9 @@ import pytest
 from pydantic import ValidationError
 
 from assistant.settings import Settings, settings_table
+from tests.support.paths import PROJECT_ROOT
 
-CONFIGURATION = Path(__file__).resolve().parent.parent / "docs" / "configuration.md"
+CONFIGURATION = PROJECT_ROOT / "docs" / "configuration.md"
 
 
 def test_every_setting_is_in_the_generated_configuration_table():

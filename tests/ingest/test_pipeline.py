@@ -19,8 +19,7 @@ from ingest.pipeline import IngestReport, ingest_paths
 from ingest.store import ChromaStore, make_store
 from tests.documents import make_docx, make_pdf
 from tests.fakes import HashEmbedder
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent  # the repository
+from tests.support.paths import PROJECT_ROOT
 
 CORPUS_NAMES = sorted(p.name for p in bundled_corpus().glob("*.txt"))
 GERMAN = "Die Provinz Bac Ninh hat 1.014 Modelle der Massenmobilisierung entwickelt. " * 3

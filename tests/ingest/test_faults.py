@@ -1,5 +1,5 @@
 """Faults of the machine under the index: a full disk during ingest, a Chroma server that
-restarts while the app serves. (The LLM's faults are in test_llm.py and test_local_llm.py.)"""
+restarts while the app serves. (The LLM's faults are in tests/assistant/llms/.)"""
 
 from __future__ import annotations
 
@@ -15,20 +15,13 @@ import pytest
 from assistant.service import Assistant
 from assistant.settings import Settings, bundled_corpus
 from ingest import pipeline
-from ingest.language import LinguaDetector
-from ingest.pipeline import ingest_paths
 from ingest.store import make_store
 from tests.chroma import free_port, start_chroma, stop_chroma
 from tests.fakes import HashEmbedder
+from tests.support.bundled_corpus import ingest
+from tests.support.paths import PROJECT_ROOT
 
 DISK_FULL = "the disk holding the index is full"
-
-
-def ingest(settings: Settings, store):
-    return ingest_paths(
-        [bundled_corpus()], settings, embedder=HashEmbedder(), store=store,
-        detector=LinguaDetector(), progress=False,
-    )  # fmt: skip
 
 
 def assert_complete(store) -> None:
@@ -86,7 +79,9 @@ def mount_tmpfs(where: Path, size: str) -> bool:
 INGEST_RUN = """
 import json, sys
 from pathlib import Path
-from tests.test_faults import ingest, Settings, make_store
+from assistant.settings import Settings
+from ingest.store import make_store
+from tests.support.bundled_corpus import ingest
 settings = Settings(data_dir=Path(sys.argv[1]))
 store = make_store(settings)
 report = ingest(settings, store)
@@ -100,7 +95,7 @@ print(json.dumps({"new": report.new, "failed": report.failed, "repaired": report
 def ingest_in_a_process(data_dir: Path) -> dict:
     run = subprocess.run(
         [sys.executable, "-c", INGEST_RUN, str(data_dir)],
-        capture_output=True, text=True, timeout=300, cwd=Path(__file__).parent.parent,
+        capture_output=True, text=True, timeout=300, cwd=PROJECT_ROOT,
     )  # fmt: skip
     assert run.returncode == 0, run.stderr[-2000:]
     return json.loads(run.stdout.splitlines()[-1])

@@ -443,6 +443,9 @@ def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     plugins.refresh()
 
 
+# The entry points name readers defined in this module by its import path, whichever folder
+# of tests/ it sits in.
+THIS_MODULE = __name__
 CSV = "title,text\nBac Ninh,Die Provinz Bac Ninh hat 1.014 Modelle entwickelt.\nLeer,\n"
 
 
@@ -453,7 +456,7 @@ def test_a_reader_from_another_package_is_used_without_editing_the_product(
     write(tmp_path / "in" / "a.txt", "Ein Satz.")
     assert ".csv" not in supported_suffixes()
 
-    install_distribution(site, "fake-csv-reader", {"csv": "tests.test_readers:CsvReader"})
+    install_distribution(site, "fake-csv-reader", {"csv": f"{THIS_MODULE}:CsvReader"})
     plugins.refresh()
     found, problems = find_files([tmp_path / "in"])
     assert ([doc_id for _, doc_id in found], problems) == (["a.txt", "feed.csv"], [])
@@ -465,7 +468,7 @@ def test_a_reader_from_another_package_is_used_without_editing_the_product(
 
 
 def test_a_plugin_reader_wins_over_the_products_own_for_its_suffix(tmp_path: Path, site: Path):
-    install_distribution(site, "loud", {"loud-text": "tests.test_readers:ShoutingTextReader"})
+    install_distribution(site, "loud", {"loud-text": f"{THIS_MODULE}:ShoutingTextReader"})
     plugins.refresh()
     assert reader_for("a.txt").name == "loud-text"
     [document], _ = read_file(write(tmp_path / "a.txt", "Ein Satz."), "a.txt", MB)
@@ -476,7 +479,7 @@ def test_a_broken_plugin_costs_its_files_only(tmp_path: Path, site: Path):
     install_distribution(
         site,
         "broken-readers",
-        {"missing": "tests.no_such_module:Reader", "buggy": "tests.test_readers:BrokenReader"},
+        {"missing": "tests.no_such_module:Reader", "buggy": f"{THIS_MODULE}:BrokenReader"},
     )
     plugins.refresh()
     write(tmp_path / "in" / "a.txt", "Ein Satz.")

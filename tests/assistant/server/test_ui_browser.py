@@ -19,7 +19,8 @@ from assistant.service import Assistant
 from assistant.settings import Settings
 from ingest.pipeline import ingest_paths
 from tests.fake_openai import FakeOpenAIServer
-from tests.test_api import (
+from tests.support.paths import PROJECT_ROOT
+from tests.support.web import (
     LANTERN_QUESTION,
     VI_FOLLOW_UP,
     VI_QUESTION,
@@ -29,7 +30,6 @@ from tests.test_api import (
     scripted_reply,
 )
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent  # the repository
 VI = ui_text("vi")  # the chat's words for the Vietnamese questions
 
 pytestmark = pytest.mark.browser

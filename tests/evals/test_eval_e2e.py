@@ -15,8 +15,9 @@ from evals import cli
 from ingest.pipeline import ingest_paths
 from tests.fake_openai import FakeOpenAIServer
 from tests.fakes import HashEmbedder
+from tests.support.paths import TEST_DATA
 
-GOLD = Path(__file__).parent / "data" / "gold_e2e.jsonl"
+GOLD = TEST_DATA / "gold_e2e.jsonl"
 BAC_NINH = "004_b57fbf0374424cd6.txt"
 # What the scripted model says when a passage holds this text.
 ANSWERS = {

@@ -24,8 +24,9 @@ from evals.runner import (
     run_eval,
     search_query,
 )
+from tests.support.paths import TEST_DATA
 
-GOLD = load_gold(Path(__file__).parent / "data" / "gold_small.jsonl")
+GOLD = load_gold(TEST_DATA / "gold_small.jsonl")
 S1, S2, S3 = GOLD
 HA_TINH = "002_9dbad9a477df04d3.txt"
 BAC_NINH = "004_b57fbf0374424cd6.txt"

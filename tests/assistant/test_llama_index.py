@@ -23,7 +23,7 @@ from assistant.prompts import Prompts
 from assistant.service import Assistant
 from tests.fake_openai import FakeOpenAIServer
 from tests.fakes import HashEmbedder
-from tests.test_api import VI_QUESTION, build_index, make_settings, scripted_reply
+from tests.support.web import VI_QUESTION, build_index, make_settings, scripted_reply
 
 NOT_ANSWERED = "Wer gewann die Fußball-WM 1954?"
 # Cites the right passage with the wrong figure: the product's check rejects it.

@@ -19,8 +19,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support.paths import PROJECT_ROOT
+
 ASSISTANT = Path(sys.executable).parent / "assistant"
+BUNDLED_GOLD = PROJECT_ROOT / "evals" / "gold.jsonl"
 # A socket address in strace's output: the family, then the port and the host.
 INET = re.compile(
     r"sa_family=AF_INET6?, sin6?_port=htons\((\d+)\),"
@@ -76,7 +78,7 @@ def run_traced(args: list[str], environment: dict, trace: Path, timeout: int = 6
         ["ingest", "--no-progress"],
         ["search", "Hà Tĩnh nhận được bao nhiêu kiến nghị?", "--json"],
         ["ask", "Wie viele Dialoge fanden seit 2015 auf Provinzebene statt?", "--json"],
-        ["eval", "--gold", str(ROOT / "evals" / "gold.jsonl"), "--out", "run", "--limit", "1"],
+        ["eval", "--gold", str(BUNDLED_GOLD), "--out", "run", "--limit", "1"],
     ],
     ids=["ingest", "search", "ask", "eval"],
 )

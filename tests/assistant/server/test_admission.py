@@ -27,7 +27,7 @@ from assistant.service import Assistant
 from assistant.settings import ServerSettings
 from tests.fake_openai import FakeOpenAIServer
 from tests.fakes import HashEmbedder
-from tests.test_api import (
+from tests.support.web import (
     VI_ANSWER,
     VI_QUESTION,
     assert_error,

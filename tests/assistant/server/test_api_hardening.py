@@ -30,7 +30,8 @@ from assistant.service import Assistant
 from assistant.settings import ServerSettings
 from tests.fake_openai import FakeOpenAIServer
 from tests.fakes import HashEmbedder
-from tests.test_api import (
+from tests.support.paths import PROJECT_ROOT
+from tests.support.web import (
     VI_QUESTION,
     assert_error,
     build_index,
@@ -40,8 +41,6 @@ from tests.test_api import (
     make_settings,
     scripted_reply,
 )
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
@@ -230,7 +229,7 @@ def test_documents_have_the_public_shape_without_source_path(data_dir, llm_serve
 
 
 def test_no_response_names_a_server_path(data_dir, llm_server):
-    server_paths = [str(data_dir.parent), str(ROOT)]  # the data, the corpus, the product
+    server_paths = [str(data_dir.parent), str(PROJECT_ROOT)]  # the data, the corpus, the product
     question = {"question": VI_QUESTION}
     messages = {"messages": [{"role": "user", "content": VI_QUESTION}]}
     with TestClient(make_app(data_dir, llm_server.base_url)) as client:
@@ -561,7 +560,7 @@ SECRET_NAME = re.compile(r"key|password|secret|token|credential|digest|mac\b|ses
 
 
 @pytest.mark.parametrize(
-    "path", sorted((ROOT / "assistant" / "server").rglob("*.py")), ids=lambda p: p.name
+    "path", sorted((PROJECT_ROOT / "assistant" / "server").rglob("*.py")), ids=lambda p: p.name
 )
 def test_no_secret_is_compared_with_equality(path):
     def names(node: ast.AST) -> Iterator[str]:

@@ -1,13 +1,12 @@
 """The HTTP application against the real Assistant: HashEmbedder, a Chroma index in a
-temporary data directory, and a scripted OpenAI-compatible model server. The helpers at the
-top are shared with the browser and schema tests."""
+temporary data directory, and a scripted OpenAI-compatible model server (the corpus, model
+and app come from tests.support.web)."""
 
 from __future__ import annotations
 
 import contextlib
 import json
 import re
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -26,7 +25,6 @@ from typer.testing import CliRunner
 
 import assistant.service
 from assistant import serve_commands
-from assistant.prompts import NO_ANSWER_TOKEN
 from assistant.server import create_app
 from assistant.server.chat import Turn, apply_event, history_of, render_view, view_language
 from assistant.server.routers.pages import render_document_page
@@ -42,121 +40,25 @@ from assistant.types import (
     SourcesEvent,
     TokenEvent,
 )
-from ingest.language import make_language_detector
-from ingest.pipeline import ingest_paths
-from ingest.store import make_store
 from ingest.types import Document
 from tests.fake_openai import FakeOpenAIServer
 from tests.fakes import HashEmbedder
-
-XSS_PAYLOAD = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">'
-CORPUS = {
-    "vi/bac-ninh.txt": "Tỉnh Bắc Ninh đẩy mạnh công tác dân vận\n\n"
-    "Từ đầu nhiệm kỳ, cấp ủy và chính quyền các cấp tỉnh Bắc Ninh đã tổ chức 1.269 cuộc "
-    "đối thoại với người dân và doanh nghiệp. Toàn tỉnh đã xây dựng 1.014 mô hình "
-    "Dân vận khéo trên các lĩnh vực.\n",
-    "ar/ha-tinh.txt": "مؤتمر لجنة الحزب في ها تينه\n\n"
-    "في فترة ما بعد الظهر من يوم 25 أغسطس، عقدت اللجنة التنفيذية للحزب في مقاطعة ها تينه "
-    "مؤتمرا لتلخيص عشر سنوات من تنفيذ القرار رقم 25.\n",
-    "en/lantern.txt": "Lantern festival poster\n\n"
-    f"The festival poster read {XSS_PAYLOAD} in big letters. "
-    "Organisers of the lantern festival counted 5,000 visitors.\n",
-}
-VI_QUESTION = "Bắc Ninh đã tổ chức bao nhiêu cuộc đối thoại?"
-VI_ANSWER = "Bắc Ninh đã tổ chức 1.269 cuộc đối thoại với người dân và doanh nghiệp"
-VI_FOLLOW_UP = "Còn mô hình Dân vận khéo thì sao?"
-LANTERN_QUESTION = "How many visitors did the lantern festival poster count?"
-# The model repeats the payload: its output must be rendered as text too.
-LANTERN_ANSWER = f"The poster read {XSS_PAYLOAD}; the lantern festival counted 5,000 visitors"
-
-
-def scripted_reply(messages: list[dict]) -> str:
-    """A model that answers the test corpus's questions from whichever numbered passage
-    holds the fact, so markers stay right whatever order retrieval returns."""
-    prompt = messages[-1]["content"]
-    if prompt.startswith("Sentence:"):  # the second reading of figures (figure_check.txt)
-        sentence = prompt.removeprefix("Sentence:").partition("\n\nQuestion:")[0]
-        facts = [n for n in ("1.269", "1.014", "5,000") if n in sentence]
-        return (facts or re.findall(r"\d+", sentence) or [NO_ANSWER_TOKEN])[0]
-    if "Standalone question:" in prompt:
-        return "Bắc Ninh đã xây dựng bao nhiêu mô hình Dân vận khéo?"
-    question = prompt.rpartition("Question:")[2]
-    figure_check = "number that answers the question" in question
-    if "mô hình" in question:
-        fact, sentence = "1.014", "Bắc Ninh đã xây dựng 1.014 mô hình Dân vận khéo"
-    elif "đối thoại" in question:
-        fact, sentence = "1.269", VI_ANSWER
-    elif "lantern" in question:
-        fact, sentence = "5,000", LANTERN_ANSWER
-    else:
-        return NO_ANSWER_TOKEN
-    if figure_check:  # asked again which number of the cited sentence answers
-        return fact
-    for number, block in re.findall(r"^\[(\d+)\] (.*?)(?=^\[\d+\] |\Z)", prompt, re.M | re.S):
-        if fact in block:
-            return f"{sentence} [{number}]."
-    return NO_ANSWER_TOKEN
-
-
-def write_corpus(folder: Path) -> Path:
-    for name, text in CORPUS.items():
-        (folder / name).parent.mkdir(parents=True, exist_ok=True)
-        (folder / name).write_text(text, encoding="utf-8")
-    return folder
-
-
-def make_settings(data_dir: Path, llm_url: str, **server) -> Settings:
-    return Settings(
-        data_dir=data_dir,
-        corpus_dir=data_dir.parent / "corpus",
-        llm={"base_url": llm_url, "retries": 0, "timeout": 5},
-        # HashEmbedder's vectors mean nothing, so the evidence is lexical alone, which scores
-        # lower than the e5 evidence the default threshold was chosen for.
-        answer={"min_evidence": 0.13},
-        server=server,
-    )
-
-
-def build_index(root: Path) -> Path:
-    """Ingests the test corpus into ``root/data``; returns the data directory."""
-    settings = make_settings(root / "data", "http://unused")
-    write_corpus(settings.corpus_dir)
-    report = ingest_paths(
-        [settings.corpus_dir],
-        settings,
-        embedder=HashEmbedder(),
-        store=make_store(settings),
-        detector=make_language_detector(settings),
-        progress=False,
-    )
-    assert len(report.new) == len(CORPUS)
-    return settings.data_dir
-
-
-def make_app(data_dir: Path, llm_url: str, **server) -> FastAPI:
-    settings = make_settings(data_dir, llm_url, **server)
-    return create_app(Assistant(settings, embedder=HashEmbedder()), settings)
-
-
-@contextlib.contextmanager
-def live_server(app) -> Iterator[str]:
-    """Serves ``app`` with uvicorn on a free port in a thread; yields its base URL."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=1)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "the server did not start"
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+from tests.support.web import (
+    CORPUS,
+    LANTERN_ANSWER,
+    LANTERN_QUESTION,
+    VI_ANSWER,
+    VI_FOLLOW_UP,
+    VI_QUESTION,
+    assert_error,
+    build_index,
+    checked_readiness,
+    live_server,
+    make_app,
+    make_settings,
+    scripted_reply,
+    write_corpus,
+)
 
 
 def parse_sse(text: str) -> list[tuple[str, str]]:
@@ -189,29 +91,6 @@ def llm_server() -> Iterator[FakeOpenAIServer]:
 def client(data_dir, llm_server) -> Iterator[TestClient]:
     with TestClient(make_app(data_dir, llm_server.base_url)) as test_client:
         yield test_client
-
-
-def assert_error(response: httpx.Response, status: int, type_: str) -> str:
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert set(body) == {"error"}
-    assert body["error"]["type"] == type_
-    return body["error"]["message"]
-
-
-def checked_readiness(test_client: TestClient | httpx.Client, **headers) -> httpx.Response:
-    """``/api/ready`` once both background checks have reported (they run at startup)."""
-    deadline = time.monotonic() + 20
-    while True:
-        response = test_client.get("/api/ready", headers=headers)
-        body = response.json()
-        if body["index"]["open"] is not None and body["llm"]["loaded"] is not None:
-            return response
-        assert time.monotonic() < deadline, body
-        time.sleep(0.05)
-
-
-# --- /api/ask --------------------------------------------------------------------------
 
 
 def test_ask_returns_the_answer_json(client):

@@ -7,19 +7,18 @@ from __future__ import annotations
 import ast
 import re
 import tomllib
-from pathlib import Path
 
 import pytest
 
 from assistant.server import templates
+from tests.support.paths import PROJECT_ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
-SERVER = ROOT / "assistant" / "server"
+SERVER = PROJECT_ROOT / "assistant" / "server"
 MODULES = sorted(SERVER.rglob("*.py"))
 HTML_TAG = re.compile(r"<\s*/?\s*[a-zA-Z][a-zA-Z0-9-]*(\s|>|/>)")
 
 
-@pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(ROOT)))
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(PROJECT_ROOT)))
 def test_no_html_is_built_in_python(path):
     tree = ast.parse(path.read_text(encoding="utf-8"))
     docstrings = {
@@ -41,7 +40,7 @@ def test_no_html_is_built_in_python(path):
     assert not markup, f"HTML in Python; put it in a template in prompts/html/: {markup}"
 
 
-@pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(ROOT)))
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(PROJECT_ROOT)))
 def test_every_public_function_and_class_has_a_docstring(path):
     tree = ast.parse(path.read_text(encoding="utf-8"))
     assert ast.get_docstring(tree), f"{path.name} has no module docstring"
@@ -58,8 +57,8 @@ def test_every_public_function_and_class_has_a_docstring(path):
 
 def test_templates_are_autoescaped_and_shipped_as_package_data():
     environment = templates.environment()
-    names = sorted(p.name for p in (ROOT / "prompts" / "html").glob("*.html"))
-    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    names = sorted(p.name for p in (PROJECT_ROOT / "prompts" / "html").glob("*.html"))
+    pyproject = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text(encoding="utf-8"))
 
     assert names
     package_data = pyproject["tool"]["setuptools"]["package-data"]

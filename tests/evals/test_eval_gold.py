@@ -1,18 +1,16 @@
-from pathlib import Path
-
 import pytest
 import typer
 from typer.testing import CliRunner
 
 from evals import cli
 from evals.gold import GoldError, GoldItem, load_gold
+from tests.support.paths import PROJECT_ROOT, TEST_DATA
 
-DATA = Path(__file__).parent / "data"
-BUNDLED_GOLD = Path(__file__).parent.parent / "evals" / "gold.jsonl"
+BUNDLED_GOLD = PROJECT_ROOT / "evals" / "gold.jsonl"
 
 
 def test_a_valid_file_loads_with_defaults_filled_in():
-    items = load_gold(DATA / "gold_small.jsonl")
+    items = load_gold(TEST_DATA / "gold_small.jsonl")
     assert [item.id for item in items] == ["s1", "s2", "s3"]
     assert items[0].must_include == [["18087"]]
     assert items[1].history == []
@@ -27,7 +25,7 @@ def test_type_defaults_from_answerability():
 
 
 def test_every_bad_line_is_reported_by_number():
-    path = DATA / "gold_invalid.jsonl"
+    path = TEST_DATA / "gold_invalid.jsonl"
     with pytest.raises(GoldError) as raised:
         load_gold(path)
     assert raised.value.problems == [
@@ -53,7 +51,7 @@ def test_the_eval_command_lists_every_bad_line_and_runs_nothing(monkeypatch, tmp
     monkeypatch.setattr(cli, "make_assistant", no_assistant)
     app = typer.Typer()
     cli.register(app)
-    path = DATA / "gold_invalid.jsonl"
+    path = TEST_DATA / "gold_invalid.jsonl"
     result = CliRunner().invoke(app, ["eval", "--gold", str(path), "--out", str(tmp_path)])
     assert result.exit_code == 1
     for line in (2, 3, 4, 6):
