@@ -31,7 +31,6 @@ from tests.support.web import (
     VI_ANSWER,
     VI_QUESTION,
     assert_error,
-    build_index,
     live_server,
     make_app,
     make_settings,
@@ -40,11 +39,6 @@ from tests.support.web import (
 
 ASK = {"question": VI_QUESTION}
 NO_RATE_LIMITS = {"client_requests_per_minute": 0, "api_key_requests_per_minute": 0}
-
-
-@pytest.fixture(scope="module")
-def data_dir(tmp_path_factory) -> Path:
-    return build_index(tmp_path_factory.mktemp("admission"))
 
 
 def admission(**server) -> Admission:

@@ -12,7 +12,6 @@ import time
 from collections.abc import Iterator
 from dataclasses import replace
 from importlib import resources
-from pathlib import Path
 
 import httpx
 import openai
@@ -51,7 +50,6 @@ from tests.support.web import (
     VI_FOLLOW_UP,
     VI_QUESTION,
     assert_error,
-    build_index,
     checked_readiness,
     live_server,
     make_app,
@@ -74,17 +72,6 @@ def parse_sse(text: str) -> list[tuple[str, str]]:
         if data:
             events.append((name, "\n".join(data)))
     return events
-
-
-@pytest.fixture(scope="module")
-def data_dir(tmp_path_factory) -> Path:
-    return build_index(tmp_path_factory.mktemp("serving"))
-
-
-@pytest.fixture(scope="module")
-def llm_server() -> Iterator[FakeOpenAIServer]:
-    with FakeOpenAIServer(reply=scripted_reply) as server:
-        yield server
 
 
 @pytest.fixture

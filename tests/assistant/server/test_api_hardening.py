@@ -28,30 +28,16 @@ from assistant.server.security import SESSION_COOKIE, UISessions
 from assistant.server.urls import public_root
 from assistant.service import Assistant
 from assistant.settings import ServerSettings
-from tests.fake_openai import FakeOpenAIServer
 from tests.fakes import HashEmbedder
 from tests.support.paths import PROJECT_ROOT
 from tests.support.web import (
     VI_QUESTION,
     assert_error,
-    build_index,
     checked_readiness,
     live_server,
     make_app,
     make_settings,
-    scripted_reply,
 )
-
-
-@pytest.fixture(scope="module")
-def data_dir(tmp_path_factory) -> Path:
-    return build_index(tmp_path_factory.mktemp("hardening"))
-
-
-@pytest.fixture(scope="module")
-def llm_server() -> Iterator[FakeOpenAIServer]:
-    with FakeOpenAIServer(reply=scripted_reply) as server:
-        yield server
 
 
 def app_with(data_dir: Path, llm_url: str, **parts_and_server):

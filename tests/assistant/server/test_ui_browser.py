@@ -24,7 +24,6 @@ from tests.support.web import (
     LANTERN_QUESTION,
     VI_FOLLOW_UP,
     VI_QUESTION,
-    build_index,
     live_server,
     make_app,
     scripted_reply,
@@ -47,11 +46,6 @@ ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 README_SCREENSHOT = PROJECT_ROOT / "docs" / "screenshot-chat.png"
 TIMEOUT_MS = 30_000
 expect.set_options(timeout=TIMEOUT_MS)
-
-
-@pytest.fixture(scope="module")
-def data_dir(tmp_path_factory) -> Path:
-    return build_index(tmp_path_factory.mktemp("browser"))
 
 
 @pytest.fixture(scope="module")
