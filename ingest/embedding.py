@@ -89,8 +89,13 @@ def load_sentence_transformer(source: str, threads: int | None = None, **model_k
 
     if threads:
         torch.set_num_threads(threads)
+    offline.apply()
     try:
-        return SentenceTransformer(source, device="cpu", model_kwargs=model_kwargs)
+        # Told outright, as the hub library read its offline variable when it was imported,
+        # perhaps before apply(): else an unknown name retries the network for a minute.
+        return SentenceTransformer(
+            source, device="cpu", local_files_only=offline.hub_offline(), model_kwargs=model_kwargs
+        )
     except OSError as error:
         raise EmbeddingModelError(
             f"embedding.model: cannot load {source!r} ({error}). Set it to "

@@ -30,3 +30,9 @@ def apply() -> None:
     """Set every opt-out not already set."""
     for name, value in OFFLINE_ENVIRONMENT.items():
         os.environ.setdefault(name, value)
+
+
+def hub_offline() -> bool:
+    """Whether models may come only from local files: ``HF_HUB_OFFLINE`` as ``apply`` sets
+    it, unless the user turned it off to let a model hub be reached."""
+    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from assistant.service import Assistant
 from assistant.settings import Settings
+from ingest.pipeline import ingest_paths
 from tests.support.paths import PROJECT_ROOT
 
 
@@ -24,3 +26,19 @@ def model_cache_dir() -> Path:
 @pytest.fixture
 def e5_settings(tmp_path: Path, model_cache_dir: Path) -> Settings:
     return Settings(data_dir=tmp_path, model_cache_dir=model_cache_dir)
+
+
+@pytest.fixture(scope="session")
+def bundled_assistant(tmp_path_factory, model_cache_dir) -> Assistant:
+    """The product as a new user has it: the bundled corpus ingested with the default
+    embedder, answered by the embedded model. One for the session, shared by the real-model
+    tests (ingesting and loading the models took most of each one's time); they only read."""
+    settings = Settings(
+        data_dir=tmp_path_factory.mktemp("bundled"), model_cache_dir=model_cache_dir
+    )
+    assistant = Assistant(settings)
+    ingest_paths(
+        [settings.corpus_dir], settings, embedder=assistant.embedder, store=assistant.store,
+        detector=assistant.detector, progress=False,
+    )  # fmt: skip
+    return assistant

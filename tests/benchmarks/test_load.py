@@ -26,7 +26,7 @@ def test_a_short_locust_run_answers_everyone_and_refuses_the_surplus_with_429(
     out = tmp_path / "load.json"
     with FakeOpenAIServer(reply=cite_the_first_passage, token_delay_s=0.05) as llm:
         load.main([
-            "--users", "6", "--minutes", "0.5", "--max-pending", "2", "--sample-s", "1",
+            "--users", "6", "--minutes", "0.25", "--max-pending", "2", "--sample-s", "1",
             "--stop-timeout-s", "30",
             "--llm-url", llm.base_url, "--data-dir", str(tmp_path / "data"),
             "--model-cache-dir", str(model_cache_dir), "--out", str(out),

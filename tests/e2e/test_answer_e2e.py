@@ -7,9 +7,6 @@ from __future__ import annotations
 import pytest
 
 from assistant.citations import without_markers
-from assistant.service import Assistant
-from assistant.settings import Settings
-from ingest.pipeline import ingest_paths
 
 QUESTIONS = {
     "de": "Wie viele Dialoge fanden seit 2015 auf Provinzebene statt, laut der Online-Konferenz "
@@ -21,22 +18,12 @@ QUESTIONS = {
 }
 
 
-@pytest.fixture(scope="module")
-def assistant(tmp_path_factory, model_cache_dir) -> Assistant:
-    """One for the module: ingesting and loading the model take most of the time."""
-    settings = Settings(data_dir=tmp_path_factory.mktemp("index"), model_cache_dir=model_cache_dir)
-    assistant = Assistant(settings)
-    ingest_paths(
-        [settings.corpus_dir], settings, embedder=assistant.embedder, store=assistant.store,
-        detector=assistant.detector, progress=False,
-    )  # fmt: skip
-    return assistant
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("language", QUESTIONS)
-def test_real_model_answers_with_a_supported_citation_in_the_askers_language(assistant, language):
-    answer = assistant.ask(QUESTIONS[language])
+def test_real_model_answers_with_a_supported_citation_in_the_askers_language(
+    bundled_assistant, language
+):
+    answer = bundled_assistant.ask(QUESTIONS[language])
     assert answer.error is None and not answer.refused, answer.answer
     assert answer.verified, (answer.answer, answer.problems)
     assert answer.language == language
@@ -44,7 +31,9 @@ def test_real_model_answers_with_a_supported_citation_in_the_askers_language(ass
     assert supported, (answer.answer, answer.citations)
     for citation in supported:
         assert f"[{citation.marker}]" in answer.answer
-        document = assistant.document(citation.doc_id)
+        document = bundled_assistant.document(citation.doc_id)
         assert document.text[citation.start : citation.end] == citation.quote
-    assert assistant.detector.detect(without_markers(answer.answer)) == language, answer.answer
+    assert bundled_assistant.detector.detect(without_markers(answer.answer)) == language, (
+        answer.answer
+    )
     assert answer.timings.ttft_s is not None and answer.timings.ttft_s <= answer.timings.total_s

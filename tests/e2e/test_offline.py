@@ -72,26 +72,36 @@ def run_traced(args: list[str], environment: dict, trace: Path, timeout: int = 6
     assert result.returncode == 0, result.stderr[-2000:]
 
 
+@pytest.fixture(scope="module")
+def ingest_trace(environment, tmp_path_factory) -> Path:
+    """``assistant ingest`` traced, once: the commands below read the index it writes."""
+    trace = tmp_path_factory.mktemp("ingest") / "trace.log"
+    run_traced(["ingest", "--no-progress"], environment, trace)
+    return trace
+
+
+def test_ingest_connects_to_nothing_off_this_machine(ingest_trace):
+    assert outbound(ingest_trace) == []
+
+
 @pytest.mark.parametrize(
     "args",
     [
-        ["ingest", "--no-progress"],
         ["search", "Hà Tĩnh nhận được bao nhiêu kiến nghị?", "--json"],
         ["ask", "Wie viele Dialoge fanden seit 2015 auf Provinzebene statt?", "--json"],
         ["eval", "--gold", str(BUNDLED_GOLD), "--out", "run", "--limit", "1"],
     ],
-    ids=["ingest", "search", "ask", "eval"],
+    ids=["search", "ask", "eval"],
 )
+@pytest.mark.usefixtures("ingest_trace")
 def test_a_command_connects_to_nothing_off_this_machine(args, environment, tmp_path):
-    if args[0] != "ingest":
-        run_traced(["ingest", "--no-progress"], environment, tmp_path / "ingest.log")
     trace = tmp_path / "trace.log"
     run_traced(args, environment, trace)
     assert outbound(trace) == []
 
 
+@pytest.mark.usefixtures("ingest_trace")
 def test_the_server_connects_to_nothing_off_this_machine(environment, tmp_path):
-    run_traced(["ingest", "--no-progress"], environment, tmp_path / "ingest.log")
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]

@@ -10,8 +10,6 @@ from assistant import search_commands
 from assistant.service import Assistant
 from assistant.settings import Settings
 from ingest.embedding import ensure_int8_model, ensure_onnx_export, make_embedder, model_source
-from ingest.language import make_language_detector
-from ingest.pipeline import ingest_paths
 from ingest.store import make_store
 from tests.fakes import HashEmbedder
 from tests.support.chunks import DOCUMENTS, write_document
@@ -68,36 +66,23 @@ def answers_flagship(passage) -> bool:
     return passage.doc_id.startswith("002_9dbad9a477df04d3") and "18087" in passage.text
 
 
-@pytest.fixture(scope="module")
-def e5_corpus(model_cache_dir, tmp_path_factory):
-    """The bundled corpus ingested with the default embedding backend, as a user's is."""
-    settings = Settings(data_dir=tmp_path_factory.mktemp("e5"), model_cache_dir=model_cache_dir)
-    embedder = make_embedder(settings)
-    store = make_store(settings)
-    ingest_paths(
-        [settings.corpus_dir], settings, embedder=embedder, store=store,
-        detector=make_language_detector(settings), progress=False,
-    )  # fmt: skip
-    return Assistant(settings, embedder=embedder, store=store)
-
-
 @pytest.mark.slow
-def test_english_question_finds_the_arabic_answer(e5_corpus):
-    passages = e5_corpus.search(FLAGSHIP_QUESTION, k=5)
+def test_english_question_finds_the_arabic_answer(bundled_assistant):
+    passages = bundled_assistant.search(FLAGSHIP_QUESTION, k=5)
     assert any(map(answers_flagship, passages)), [(p.chunk_id, p.text[:60]) for p in passages]
 
 
 @pytest.mark.slow
-def test_default_backend_stays_within_fp32_on_every_chunk(e5_corpus):
+def test_default_backend_stays_within_fp32_on_every_chunk(bundled_assistant):
     """The default backend's stored vector of every corpus chunk is within cosine 0.99 of
     fp32's, and its int8 weights are unsigned: ONNX Runtime's U8U8 kernels never saturate,
     so their integer results, unlike U8S8's on CPUs without VNNI, are the same on every CPU
     (ingest.embedding). The flagship rank above is what the CPU-dependent kernels broke."""
-    settings = e5_corpus.settings
+    settings = bundled_assistant.settings
     fp32 = settings.embedding.model_copy(update={"backend": "onnx"})
     reference = make_embedder(settings.model_copy(update={"embedding": fp32}))
-    chunks = e5_corpus.store.all_chunks()
-    stored = e5_corpus.store.embeddings([chunk.chunk_id for chunk in chunks])
+    chunks = bundled_assistant.store.all_chunks()
+    stored = bundled_assistant.store.embeddings([chunk.chunk_id for chunk in chunks])
     cosines = (stored * reference.embed_passages([chunk.text for chunk in chunks])).sum(axis=1)
     assert chunks and cosines.min() >= 0.99, min(zip(cosines, chunks, strict=True))
 

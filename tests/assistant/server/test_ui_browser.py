@@ -15,9 +15,6 @@ from playwright.sync_api import Browser, Locator, Page, Route, expect, sync_play
 
 from assistant.server import create_app
 from assistant.server.ui_text import ui_text
-from assistant.service import Assistant
-from assistant.settings import Settings
-from ingest.pipeline import ingest_paths
 from tests.fake_openai import FakeOpenAIServer
 from tests.support.paths import PROJECT_ROOT
 from tests.support.web import (
@@ -346,17 +343,11 @@ VI_HA_TINH = (
 
 @pytest.mark.slow
 def test_the_vietnamese_ha_tinh_question_is_answered_from_the_arabic_article(
-    page, tmp_path, model_cache_dir
+    page, bundled_assistant
 ):
     """The product's own example, as a new user tries it: e5 retrieval over the bundled
     corpus, the embedded model, the answer check, in the chat."""
-    settings = Settings(data_dir=tmp_path, model_cache_dir=model_cache_dir)
-    assistant = Assistant(settings)
-    ingest_paths(
-        [settings.corpus_dir], settings, embedder=assistant.embedder, store=assistant.store,
-        detector=assistant.detector, progress=False,
-    )  # fmt: skip
-    with live_server(create_app(assistant, settings)) as url:
+    with live_server(create_app(bundled_assistant, bundled_assistant.settings)) as url:
         page.goto(f"{url}/")
         ask(page, VI_HA_TINH)
         answer = page.locator(".na-answer.na-done")
