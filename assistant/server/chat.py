@@ -605,7 +605,8 @@ def build_ui(
             concurrency_limit=None,
             trigger_mode="once",
         )
-        view.like(rate, [turns_state], [view], show_progress="hidden")
+        # A rating changed quickly (👍 then 👎) counts as the last one clicked.
+        view.like(rate, [turns_state], [view], show_progress="hidden", trigger_mode="always_last")
         stop_button.click(stop, [turns_state], chat, cancels=[asked, regenerated])
         clear_button.click(clear, None, chat, cancels=[asked, regenerated])
         blocks.load(greet, None, chat, show_progress="hidden")
