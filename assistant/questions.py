@@ -31,14 +31,7 @@ def check_question(question: object, max_chars: int, field: str = "question") ->
     stripped = question.strip()
     if not stripped:
         raise InvalidQuestion("is empty or only whitespace; ask a question in words.", field)
-    bad = next(
-        (
-            char
-            for char in stripped
-            if char not in ALLOWED_CONTROLS and unicodedata.category(char) in REJECTED_CATEGORIES
-        ),
-        None,
-    )
+    bad = control_character(stripped)
     if bad is not None:
         raise InvalidQuestion(
             f"holds the control character U+{ord(bad):04X}; send plain text.", field
@@ -49,3 +42,16 @@ def check_question(question: object, max_chars: int, field: str = "question") ->
             field,
         )
     return stripped
+
+
+def control_character(text: str) -> str | None:
+    """The first character of ``text`` that is not text (a control character other than a
+    line break or tab, or a lone surrogate), None when there is none."""
+    return next(
+        (
+            char
+            for char in text
+            if char not in ALLOWED_CONTROLS and unicodedata.category(char) in REJECTED_CATEGORIES
+        ),
+        None,
+    )

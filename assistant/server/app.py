@@ -12,12 +12,13 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.staticfiles import StaticFiles
 
+from assistant.feedback import FeedbackStore
 from assistant.server.admission import Admission
 from assistant.server.chat import mount_ui
 from assistant.server.errors import add_error_handlers
 from assistant.server.middleware import BodySizeLimit, RootPath, SecurityHeaders, UIGuard
 from assistant.server.readiness import Readiness
-from assistant.server.routers import ask, documents, fallback, openai, pages
+from assistant.server.routers import ask, documents, fallback, feedback, openai, pages
 from assistant.server.templates import STATIC_DIR
 
 if TYPE_CHECKING:
@@ -33,9 +34,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 def create_app(assistant: Assistant, settings: Settings) -> FastAPI:
-    """The product over HTTP: the JSON/SSE API under /api, the OpenAI-compatible endpoint
-    under /v1, the article pages, the embedding demo, the API docs at /docs, and the chat
-    at the root. The routers reach ``assistant`` and ``settings`` through ``app.state``."""
+    """The product over HTTP: the JSON/SSE API under /api (answers and their ratings), the
+    OpenAI-compatible endpoint under /v1, the article pages, the embedding demo, the API
+    docs at /docs, and the chat at the root. The routers reach ``assistant``, ``settings``
+    and the ratings' store through ``app.state``."""
     server = settings.server
     app = FastAPI(
         lifespan=lifespan,
@@ -49,15 +51,16 @@ def create_app(assistant: Assistant, settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.state.readiness = Readiness(assistant)
     app.state.admission = Admission(server)  # the API's and the chat's questions
+    app.state.feedback = FeedbackStore.of(settings)  # the API's and the chat's ratings
     add_error_handlers(app)
 
-    for module in (ask, openai, documents, fallback, pages):  # the fallback after the API
+    for module in (ask, feedback, openai, documents, fallback, pages):  # the fallback after the API
         app.include_router(module.router)
     # Swagger UI 5 (vendored from npm, assistant/static/swagger-ui/VERSION.txt): it renders
     # the OpenAPI 3.1 that FastAPI writes.
     swagger_ui = StaticFiles(directory=STATIC_DIR / "swagger-ui")
     app.mount("/docs-assets", swagger_ui, name="docs-assets")
-    mount_ui(app, assistant, settings, app.state.admission)
+    mount_ui(app, assistant, settings, app.state.admission, app.state.feedback)
 
     # Added last = runs first: CORS must also answer preflights and decorate errors, and
     # every layer must see the paths without the proxy's prefix.

@@ -1,9 +1,19 @@
 """The chat: a Gradio Blocks app whose conversation and source panel are one HTML view,
 rendered from the answer stream by the autoescaped template ``prompts/html/chat_view.html``:
-a news article is data, never markup."""
+a news article is data, never markup.
+
+The view's own controls (rating an answer, regenerating the last one) are events of the
+view itself: chat.js calls Gradio's ``trigger("like", ...)`` and ``trigger("retry", ...)``
+with the answer's id, and the handlers find the answer in the session's turns. So the
+server rates and re-asks what it answered, never text a page sends; the controls go
+through Gradio's API, guarded like the rest of the chat (``security.Access``), and work
+inside a ``<gradio-app>`` embed as the chat does; their state (the rating, the comment) is
+the turn's, so the view re-rendered on every update shows it. Exporting the conversation
+needs no server: the view carries it as Markdown and JSON, and chat.js saves them."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -12,12 +22,22 @@ from typing import TYPE_CHECKING, Literal
 import gradio as gr
 from fastapi import FastAPI
 
+from assistant.feedback import (
+    MAX_COMMENT_CHARS,
+    CitedSentence,
+    Feedback,
+    FeedbackStore,
+    FeedbackStoreError,
+    InvalidFeedback,
+    answer_id,
+    answer_settings,
+)
 from assistant.languages import DEFAULT_LANGUAGE
 from assistant.questions import InvalidQuestion, check_question
 from assistant.server.admission import Admission, Busy
 from assistant.server.generation import client_of
-from assistant.server.public import public_events
-from assistant.server.templates import STATIC_DIR, render, static_text
+from assistant.server.public import hide_paths, public_events
+from assistant.server.templates import STATIC_DIR, render, render_markdown, static_text
 from assistant.server.ui_text import accepted_language, chat_language, ui_text
 from assistant.server.urls import document_url, public_root
 from assistant.types import (
@@ -26,6 +46,7 @@ from assistant.types import (
     DoneEvent,
     ErrorEvent,
     Event,
+    History,
     Passage,
     ProgressEvent,
     SourcesEvent,
@@ -64,6 +85,18 @@ Status = Literal[
     "error",
     "stopped",
 ]
+IN_PROGRESS: tuple[Status, ...] = ("queued", "searching", "answering")
+# An answer the asker can rate and a follow-up builds on, by its public name.
+ANSWERED: dict[Status, str] = {
+    "done": "verified",
+    "not_verified": "not_verified",
+    "refused": "refused",
+}
+# How every other turn ends, by its public name; the last one can be asked again.
+UNANSWERED: dict[Status, str] = {"error": "error", "stopped": "stopped", "busy": "busy"}
+# Where the links of an exported conversation start: chat.js puts the app's own address
+# there when the file is saved, as the server does not know it (``urls``).
+EXPORT_ROOT = "{app-root}/"
 
 
 @dataclass
@@ -83,6 +116,14 @@ class Turn:
     wait_s: int = 0  # while queued: about how long until it is answered
     dates: dict[str, str] = field(default_factory=dict)  # the sources' dates, by doc_id
     language: str = ""  # the question's, once known
+    history: History = field(default_factory=list)  # the conversation it is asked in
+    rating: str = ""  # the asker's: "up" or "down" once rated
+    comment: str = ""  # the asker's comment on the answer, once sent
+
+    @property
+    def answer_id(self) -> str:
+        """What names this answer in the feedback store (``assistant.feedback``)."""
+        return answer_id(self.question, self.history, self.answer)
 
 
 def apply_event(turn: Turn, event: Event) -> None:
@@ -114,7 +155,7 @@ def history_of(turns: list[Turn]) -> list[dict]:
     """The finished exchanges, as the ``history`` a follow-up question is asked with."""
     history: list[dict] = []
     for turn in turns:
-        if turn.status in ("done", "not_verified", "refused"):
+        if turn.status in ANSWERED:
             history.append({"role": "user", "content": turn.question})
             history.append({"role": "assistant", "content": turn.answer})
     return history
@@ -258,11 +299,61 @@ def view_language(turns: list[Turn], accepted: str) -> str:
     return chat_language(asked, accepted)
 
 
+def exported_conversation(turns: list[Turn], root: str) -> dict:
+    """The conversation as the chat exports it in JSON (docs/evaluation.md shows it):
+    ``{"format": "news-assistant-conversation", "version": 1, "turns": [...]}``, a turn
+    ``{"question", "language", "status", "answer", "sources"}`` where ``status`` is
+    verified, not_verified, refused, error, stopped or busy, and ``sources`` are the
+    answer's citations, numbered as its [n] markers: ``{"marker", "doc_id", "title",
+    "language", "date", "quote", "link"}``, the link opening the article at the cited
+    sentence. ``turns`` are finished ones (none in IN_PROGRESS)."""
+
+    def source(turn: Turn, citation: Citation) -> dict:
+        passage = next((p for p in turn.passages if p.chunk_id == citation.chunk_id), None)
+        return {
+            "marker": citation.marker,
+            "doc_id": citation.doc_id,
+            "title": citation.title,
+            "language": passage.language if passage else "",
+            "date": turn.dates.get(citation.doc_id, ""),
+            "quote": citation.quote,
+            "link": document_url(root, citation.doc_id, citation.start, citation.end),
+        }
+
+    statuses = ANSWERED | UNANSWERED
+    exported = [
+        {
+            "question": turn.question,
+            "language": turn.language,
+            "status": statuses[turn.status],
+            "answer": turn.answer,
+            "sources": [source(turn, c) for c in sorted(turn.citations, key=lambda c: c.marker)],
+        }
+        for turn in turns
+    ]
+    return {"format": "news-assistant-conversation", "version": 1, "turns": exported}
+
+
+def status_note(turn: Turn, text: dict[str, str]) -> str:
+    """What the chat says of a turn beside its answer: why it is not a checked answer."""
+    notes = {
+        "not_verified": text["not_verified"],
+        "refused": text["refused"],
+        "stopped": text["stopped"],
+        "error": text[ERROR_LABELS.get(turn.error_kind, "error_unavailable")],
+        "busy": turn.error,
+    }
+    return notes.get(turn.status, "")
+
+
 def render_view(turns: list[Turn], root: str, language: str = DEFAULT_LANGUAGE) -> str:
     """The whole chat view in ``language``: the conversation, and beside it each turn's
     sources grouped by article (the last turn's shown; a marker of another turn shows that
-    turn's). ``root`` is what the links to the article pages start with."""
+    turn's). ``root`` is what the links to the article pages start with. Each answer can
+    be rated; once nothing is being answered, the last turn can be asked again and the
+    conversation exported (as Markdown and JSON, its links starting with EXPORT_ROOT)."""
     text = ui_text(language)
+    idle = not any(turn.status in IN_PROGRESS for turn in turns)
     items = [
         {
             "turn": turn,
@@ -270,12 +361,31 @@ def render_view(turns: list[Turn], root: str, language: str = DEFAULT_LANGUAGE) 
             "parts": answer_parts(turn, number),
             "evidence": turn.status == "not_verified",
             "copyable": bool(turn.answer) and turn.status != "answering",
+            "rateable": turn.status in ANSWERED,
+            "regenerable": idle and number == len(turns) - 1,
             "error_label": text[ERROR_LABELS.get(turn.error_kind, "error_unavailable")],
             "sources": source_documents(turn, number, root),
         }
         for number, turn in enumerate(turns)
     ]
-    return render("chat_view.html", turns=items, text=text, language=language)
+    export = None
+    if idle and turns:
+        conversation = exported_conversation(turns, EXPORT_ROOT)
+        noted = zip(conversation["turns"], [status_note(t, text) for t in turns], strict=True)
+        export = {
+            "root": root,
+            "root_mark": EXPORT_ROOT,
+            "json": json.dumps(conversation, ensure_ascii=False, indent=2),
+            "markdown": render_markdown("conversation.md", turns=list(noted), text=text),
+        }
+    return render(
+        "chat_view.html",
+        turns=items,
+        text=text,
+        language=language,
+        export=export,
+        max_comment_chars=MAX_COMMENT_CHARS,
+    )
 
 
 def article_dates(assistant: Assistant, passages: list[Passage]) -> dict[str, str]:
@@ -288,9 +398,18 @@ def article_dates(assistant: Assistant, passages: list[Passage]) -> dict[str, st
     return dates
 
 
-def build_ui(assistant: Assistant, settings: Settings, admission: Admission) -> gr.Blocks:
+def event_value(event: gr.EventData, name: str) -> object:
+    """What chat.js sent as ``name`` with a view's event, None when it sent nothing."""
+    data = event._data  # EventData's attributes raise on a missing name, or on no data
+    return data.get(name) if isinstance(data, dict) else None
+
+
+def build_ui(
+    assistant: Assistant, settings: Settings, admission: Admission, feedback: FeedbackStore
+) -> gr.Blocks:
     """The chat's Gradio Blocks: the view, the question box, Send, Stop, Clear and
-    example questions. Questions take their turn with the API's in ``admission``."""
+    example questions. Questions take their turn with the API's in ``admission``; the
+    answers' ratings go to ``feedback``."""
     max_chars = settings.server.max_question_chars
 
     def root_of(request: gr.Request) -> str:
@@ -298,13 +417,16 @@ def build_ui(assistant: Assistant, settings: Settings, admission: Admission) -> 
         # against the app's own address inside a <gradio-app> on another site.
         return public_root(request.request, settings.server.public_url)
 
+    def language_of(request: gr.Request, turns: list[Turn]) -> str:
+        return view_language(turns, accepted_language(request.headers.get("accept-language")))
+
     def screen(
         request: gr.Request, turns: list[Turn], *, generating: bool, box: str | None = None
     ) -> tuple:
         """The question box (emptied to ``box`` unless None), the view, the turns, Send,
         Stop, Clear and the examples, in the chat's language; Send disabled and Stop
         enabled only while an answer is generated."""
-        language = view_language(turns, accepted_language(request.headers.get("accept-language")))
+        language = language_of(request, turns)
         text = ui_text(language)
         emptied = {} if box is None else {"value": box}
         return (
@@ -324,15 +446,34 @@ def build_ui(assistant: Assistant, settings: Settings, admission: Admission) -> 
             question = check_question(question, max_chars)
         except InvalidQuestion as error:
             raise gr.Error(str(error)) from error
-        turn = Turn(question)
-        turns = [*turns, turn]
+        # The box is emptied once the question is taken; what is typed meanwhile then stays.
+        yield from answer_last([*turns, Turn(question, history=history_of(turns))], request, "")
+
+    def regenerate(turns: list[Turn], event: gr.EventData, request: gr.Request) -> Iterator[tuple]:
+        """The last question asked again with the same history, its new answer replacing
+        the last turn; nothing when ``event`` names another answer or one is generated."""
+        last = turns[-1] if turns else None
+        if (
+            last is None
+            or last.status not in ANSWERED | UNANSWERED
+            or last.answer_id != event_value(event, "answer")
+        ):
+            return
+        # The question box is left as it is: the asker may be typing the next question.
+        yield from answer_last([*turns[:-1], Turn(last.question, history=last.history)], request)
+
+    def answer_last(
+        turns: list[Turn], request: gr.Request, box: str | None = None
+    ) -> Iterator[tuple]:
+        """Answers the last of ``turns`` once ``admission`` lets it, the screen updated as
+        the answer comes; the question box emptied to ``box`` unless None."""
+        turn = turns[-1]
         try:
             ticket = admission.admit(client_of(request.request))
         except Busy as busy:
             turn.status, turn.error = "busy", busy.message
             yield screen(request, turns, generating=False)  # the question stays to resend
             return
-        box: str | None = ""  # emptied once; what is typed meanwhile then stays
         shown = None
 
         def changed() -> tuple | None:
@@ -353,7 +494,7 @@ def build_ui(assistant: Assistant, settings: Settings, admission: Admission) -> 
             turn.status = "searching"
             if update := changed():
                 yield update
-            events = public_events(assistant.stream(question, history=history_of(turns[:-1])))
+            events = public_events(assistant.stream(turn.question, history=turn.history))
             try:
                 for event in events:
                     apply_event(turn, event)
@@ -368,9 +509,35 @@ def build_ui(assistant: Assistant, settings: Settings, admission: Admission) -> 
         finally:
             admission.release(ticket)
 
+    def rate(turns: list[Turn], event: gr.EventData, request: gr.Request) -> str:
+        """Stores the asker's rating of an answer (``event``: the answer's id, ``rating``
+        and, when sent, ``comment``; without one the earlier comment stays); the view."""
+        rated_id = event_value(event, "answer")
+        turn = next((t for t in turns if t.status in ANSWERED and t.answer_id == rated_id), None)
+        if turn is None:
+            raise gr.Error("answer: this conversation has no such answer; reload the page.")
+        comment = event_value(event, "comment")
+        rated = Feedback(
+            question=turn.question,
+            history=turn.history,
+            answer=turn.answer,
+            status=ANSWERED[turn.status],
+            citations=[CitedSentence(c.marker, c.doc_id, c.quote) for c in turn.citations],
+            language=turn.language,
+            rating=event_value(event, "rating"),
+            comment=turn.comment if comment is None else comment,
+            settings=answer_settings(settings),
+        )
+        try:
+            feedback.record(rated)
+        except (InvalidFeedback, FeedbackStoreError) as error:
+            raise gr.Error(hide_paths(str(error))) from error
+        turn.rating, turn.comment = rated.rating, rated.comment
+        return render_view(turns, root_of(request), language_of(request, turns))
+
     def stop(turns: list[Turn], request: gr.Request) -> tuple:
         for turn in turns:
-            if turn.status in ("queued", "searching", "answering"):
+            if turn.status in IN_PROGRESS:
                 turn.status = "stopped"
         return screen(request, turns, generating=False)
 
@@ -429,18 +596,35 @@ def build_ui(assistant: Assistant, settings: Settings, admission: Admission) -> 
             concurrency_limit=None,
             trigger_mode="once",
         )
-        stop_button.click(stop, [turns_state], chat, cancels=[asked])
-        clear_button.click(clear, None, chat, cancels=[asked])
+        # The view's own controls (chat.js): Stop and Clear end a regenerated answer too.
+        regenerated = view.retry(
+            regenerate,
+            [turns_state],
+            chat,
+            show_progress="hidden",
+            concurrency_limit=None,
+            trigger_mode="once",
+        )
+        # A rating changed quickly (👍 then 👎) counts as the last one clicked.
+        view.like(rate, [turns_state], [view], show_progress="hidden", trigger_mode="always_last")
+        stop_button.click(stop, [turns_state], chat, cancels=[asked, regenerated])
+        clear_button.click(clear, None, chat, cancels=[asked, regenerated])
         blocks.load(greet, None, chat, show_progress="hidden")
     return blocks
 
 
-def mount_ui(app: FastAPI, assistant: Assistant, settings: Settings, admission: Admission) -> None:
+def mount_ui(
+    app: FastAPI,
+    assistant: Assistant,
+    settings: Settings,
+    admission: Admission,
+    feedback: FeedbackStore,
+) -> None:
     """Mounts the chat at the application's root."""
     # No Gradio auth: the middleware guards the UI with HTTP basic auth in front of Gradio.
     gr.mount_gradio_app(
         app,
-        build_ui(assistant, settings, admission),
+        build_ui(assistant, settings, admission, feedback),
         path="/",
         # Gradio writes its own root URL into its config: from public_url when set (a full
         # URL is used as it is), else from the request, as Gradio does.

@@ -1,6 +1,6 @@
-"""What the routers get through FastAPI's dependency injection: the ``Assistant`` and the
-``Settings`` that ``create_app`` put on ``app.state``, the API key check, and the question
-rules."""
+"""What the routers get through FastAPI's dependency injection: the ``Assistant``, the
+``Settings`` and the ``FeedbackStore`` that ``create_app`` put on ``app.state``, the API key
+check, and the question rules."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
+from assistant.feedback import FeedbackStore
 from assistant.questions import InvalidQuestion, check_question
 from assistant.server.errors import ApiError
 from assistant.server.readiness import Readiness
@@ -39,9 +40,15 @@ async def get_readiness(request: Request) -> Readiness:
     return request.app.state.readiness
 
 
+async def get_feedback(request: Request) -> FeedbackStore:
+    """Where the application keeps the answers' ratings."""
+    return request.app.state.feedback
+
+
 AssistantDep = Annotated[Assistant, Depends(get_assistant)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 ReadinessDep = Annotated[Readiness, Depends(get_readiness)]
+FeedbackDep = Annotated[FeedbackStore, Depends(get_feedback)]
 
 
 async def require_api_key(

@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from assistant.feedback import MAX_COMMENT_CHARS, AnswerStatus, Rating
 from assistant.types import Citation, Passage
 
 PRODUCT_MODEL = "news-assistant"  # the name OpenAI clients use for the product itself
@@ -180,6 +181,42 @@ class PublicDocument(BaseModel):
     language: str = Field(description="ISO 639-1 code, 'und' when not detected.")
     aliases: list[str] = Field(description="Other doc_ids holding the identical text.")
     text: str = Field(description="The cleaned text; citations' start/end index into it.")
+
+
+class FeedbackCitation(BaseModel):
+    """A citation of a rated answer: its marker, the article and the cited sentence."""
+
+    marker: int
+    doc_id: str = Field(min_length=1)
+    quote: str
+
+
+class FeedbackRequest(BaseModel):
+    """The body of ``POST /api/feedback``: a rating of an answer ``/api/ask`` gave, with
+    what it answered (the answer's own fields)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    question: str = Field(min_length=1)
+    history: list[HistoryMessage] = Field(
+        default_factory=list, description="The earlier turns the question was asked with."
+    )
+    answer: str = Field(description="The answer's text, with its `[n]` markers.")
+    status: AnswerStatus = Field(
+        description="verified (the answer's `verified`), refused (its `refused`), or "
+        "not_verified (neither)."
+    )
+    citations: list[FeedbackCitation] = Field(default_factory=list)
+    language: str = Field(min_length=1, max_length=16, description="The answer's `language`.")
+    rating: Rating = Field(description="up (👍) or down (👎).")
+    comment: str = Field("", max_length=MAX_COMMENT_CHARS)
+
+
+class FeedbackReceipt(BaseModel):
+    """The stored rating: ``answer_id`` names the answer; rating it again replaces it."""
+
+    answer_id: str
+    time: str = Field(description="When it was stored, UTC, ISO 8601.")
 
 
 BUSY_RESPONSE: dict = {

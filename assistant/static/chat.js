@@ -1,6 +1,58 @@
-// Runs once per chat view (Gradio's js_on_load: `element` is the view). Clicks are
-// delegated from the view, so they keep working as the streamed HTML is re-rendered.
+// Runs once per chat view (Gradio's js_on_load: `element` is the view, `trigger` fires
+// its events). Clicks are delegated from the view, so they keep working as the streamed
+// HTML is re-rendered.
+
+// The app's own address: inside a <gradio-app> on another site's page, its src.
+const app = element.closest("gradio-app");
+const appSrc = app && app.getAttribute("src");
+const appBase = appSrc ? new URL(appSrc, document.baseURI).href : document.baseURI;
+
+// The rating and regenerate controls name their answer; the server finds it in the
+// session's turns (assistant.server.chat).
+const answerOf = (control) => control.closest("[data-answer]").dataset.answer;
+
+// A file the view carries (data-content), saved under its name; its links start with
+// the export bar's mark, which becomes the app's address.
+function save(button) {
+  const bar = button.closest("[data-root-mark]");
+  const root = new URL(bar.dataset.root, appBase).href;
+  const content = button.dataset.content.replaceAll(bar.dataset.rootMark, root);
+  const link = document.createElement("a");
+  link.href = URL.createObjectURL(new Blob([content], { type: button.dataset.type }));
+  link.download = button.dataset.download;
+  document.body.appendChild(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(link.href), 60_000);
+}
+
 element.addEventListener("click", (event) => {
+  const rate = event.target.closest("[data-rate]");
+  if (rate) {
+    trigger("like", { answer: answerOf(rate), rating: rate.dataset.rate });
+    return;
+  }
+  const sendComment = event.target.closest("[data-send-comment]");
+  if (sendComment) {
+    const feedback = sendComment.closest("[data-rating]");
+    trigger("like", {
+      answer: answerOf(feedback),
+      rating: feedback.dataset.rating,
+      comment: feedback.querySelector("textarea").value,
+    });
+    return;
+  }
+  const regenerate = event.target.closest("[data-regenerate]");
+  if (regenerate) {
+    regenerate.disabled = true; // once: the re-rendered view takes the button away
+    trigger("retry", { answer: answerOf(regenerate) });
+    return;
+  }
+  const download = event.target.closest("[data-download]");
+  if (download) {
+    save(download);
+    return;
+  }
   const marker = event.target.closest("[data-cite]");
   if (marker) {
     event.preventDefault();
@@ -38,13 +90,11 @@ element.addEventListener("click", (event) => {
 // The view's links to the article pages are relative to this server (unless
 // server.public_url is set). Inside a <gradio-app> on another site's page they would
 // resolve against that page, so they are resolved against the app's own src when used.
-const app = element.closest("gradio-app");
-const appSrc = app && app.getAttribute("src");
 if (appSrc) {
   const resolve = (event) => {
     const link = event.target.closest("a[href^='/']");
     if (link) {
-      link.href = new URL(link.getAttribute("href"), new URL(appSrc, document.baseURI)).href;
+      link.href = new URL(link.getAttribute("href"), appBase).href;
     }
   };
   element.addEventListener("mousedown", resolve, true);

@@ -1,4 +1,5 @@
-"""The web tests' test index and scripted model: one of each per test module."""
+"""The web tests' test index and scripted model: one of each per test module; and for the
+browser tests, one Chromium per module and a fresh page per test."""
 
 from __future__ import annotations
 
@@ -6,9 +7,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.fake_openai import FakeOpenAIServer
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS
 from tests.support.web import build_index, scripted_reply
+
+expect.set_options(timeout=TIMEOUT_MS)
 
 
 @pytest.fixture(scope="module")
@@ -20,3 +25,21 @@ def data_dir(tmp_path_factory) -> Path:
 def llm_server() -> Iterator[FakeOpenAIServer]:
     with FakeOpenAIServer(reply=scripted_reply) as server:
         yield server
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.skip(f"no Chromium at {CHROMIUM}")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1280, "height": 860})
+    context.set_default_timeout(TIMEOUT_MS)
+    yield context.new_page()
+    context.close()

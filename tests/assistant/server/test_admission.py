@@ -21,6 +21,7 @@ import httpx
 import pytest
 from starlette.requests import Request
 
+from assistant.feedback import FeedbackStore
 from assistant.server.admission import Admission, Busy
 from assistant.server.chat import Turn, build_ui, render_view
 from assistant.service import Assistant
@@ -408,7 +409,8 @@ def test_abandoned_questions_give_their_places_up(data_dir):
 def chat_respond(data_dir: Path, llm_url: str, queue: Admission):
     """The chat's answering function and a Gradio request from 127.0.0.9."""
     settings = make_settings(data_dir, llm_url)
-    blocks = build_ui(Assistant(settings, embedder=HashEmbedder()), settings, queue)
+    assistant = Assistant(settings, embedder=HashEmbedder())
+    blocks = build_ui(assistant, settings, queue, FeedbackStore.of(settings))
     [respond] = {f.fn for f in blocks.fns.values() if f.name == "respond"}
     assert all(f.concurrency_limit is None for f in blocks.fns.values() if f.name == "respond")
     scope = {"type": "http", "path": "/", "headers": [], "client": ("127.0.0.9", 5000)}

@@ -1,6 +1,6 @@
 """The shape of the web layer (``assistant.server``): HTML comes only from the autoescaped
-templates in prompts/html/, the templates ship as package data, and every public name says
-what it is."""
+templates in prompts/html/ (Markdown from prompts/markdown/, its text escaped), the
+templates ship as package data, and every public name says what it is."""
 
 from __future__ import annotations
 
@@ -70,3 +70,16 @@ def test_templates_are_autoescaped_and_shipped_as_package_data():
         environment.get_template(name)  # every template parses
     rendered = environment.from_string("{{ value }}").render(value="<script>x</script>")
     assert rendered == "&lt;script&gt;x&lt;/script&gt;"
+
+
+def test_markdown_templates_escape_markup_and_ship_as_package_data():
+    environment = templates.environment("markdown")
+    names = sorted(p.name for p in (PROJECT_ROOT / "prompts" / "markdown").glob("*.md"))
+    pyproject = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+
+    assert names
+    assert "markdown/*.md" in pyproject["tool"]["setuptools"]["package-data"]["prompts"]
+    for name in names:
+        environment.get_template(name)  # every template parses
+    rendered = environment.from_string("{{ value | md }}").render(value="<b>*x*</b> & _y_ \\")
+    assert rendered == r"\<b\>\*x\*\</b\> \& \_y\_ \\"

@@ -8,14 +8,14 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Locator, Page, Route, expect, sync_playwright
+from playwright.sync_api import Locator, Page, Route, expect
 
 from assistant.server import create_app
 from assistant.server.ui_text import ui_text
 from tests.fake_openai import FakeOpenAIServer
+from tests.support.browser import TIMEOUT_MS, ask, screenshot
 from tests.support.paths import PROJECT_ROOT
 from tests.support.web import (
     LANTERN_QUESTION,
@@ -30,19 +30,7 @@ VI = ui_text("vi")  # the chat's words for the Vietnamese questions
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
-ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 README_SCREENSHOT = PROJECT_ROOT / "docs" / "screenshot-chat.png"
-TIMEOUT_MS = 30_000
-expect.set_options(timeout=TIMEOUT_MS)
 
 
 @pytest.fixture(scope="module")
@@ -53,34 +41,6 @@ def server_url(data_dir) -> Iterator[str]:
         live_server(make_app(data_dir, llm.base_url)) as url,
     ):
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.skip(f"no Chromium at {CHROMIUM}")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def page(browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1280, "height": 860})
-    context.set_default_timeout(TIMEOUT_MS)
-    yield context.new_page()
-    context.close()
-
-
-def screenshot(page: Page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
-
-
-def ask(chat: Page | Locator, question: str) -> None:
-    chat.locator("#na-question textarea").fill(question)
-    chat.locator("#na-send").click()
 
 
 def open_citation(chat: Page | Locator, marker: Locator) -> Locator:
