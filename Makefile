@@ -22,11 +22,11 @@ $(STAMP): pyproject.toml constraints.txt
 install: $(STAMP)
 
 # Debian's Chromium for the real-browser tests (Playwright drives it; never `playwright install`),
-# and CJK fonts so Chinese/Japanese answers render in screenshots.
+# CJK fonts so Chinese/Japanese answers render in screenshots, and colour emoji for 👍/👎.
 browser:
-	@{ command -v chromium >/dev/null && fc-list | grep -qi 'noto sans cjk'; } || { \
+	@{ command -v chromium >/dev/null && fc-list | grep -qi 'noto sans cjk' && fc-list | grep -qi 'noto color emoji'; } || { \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -q && $$SUDO apt-get install -y -q chromium chromium-driver fonts-noto-cjk; }
+	  $$SUDO apt-get update -q && $$SUDO apt-get install -y -q chromium chromium-driver fonts-noto-cjk fonts-noto-color-emoji; }
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
