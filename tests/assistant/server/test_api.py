@@ -358,6 +358,20 @@ def test_documents_are_served_whole_or_404(client):
     assert "nope.txt" in assert_error(missing, 404, "not_found_error")
 
 
+def test_a_link_to_no_article_gets_a_page_in_the_reader_language(client):
+    german = ui_text("de")
+    missing = client.get("/documents/nope.txt", headers={"Accept-Language": "de-DE,de;q=0.9"})
+    found = client.get("/documents/vi/bac-ninh.txt", headers={"Accept-Language": "ar"})
+
+    assert missing.status_code == 404
+    assert missing.headers["content-type"].startswith("text/html")
+    assert f"<h1>{german['not_found_title']}</h1>" in missing.text
+    assert f'<a class="back" href="/">{german["back_to_chat"]}</a>' in missing.text
+    assert '<html lang="ar" dir="rtl">' in found.text
+    assert f"<dt>{ui_text('ar')['article_language']}</dt>" in found.text
+    assert "nope.txt" in assert_error(client.get("/api/documents/nope.txt"), 404, "not_found_error")
+
+
 def test_the_article_page_shows_markup_as_text_and_marks_the_cited_sentence(client):
     text = CORPUS["en/lantern.txt"]
     start = text.index("Organisers")
@@ -540,8 +554,11 @@ def test_mounted_in_a_parent_app_under_a_sub_path(data_dir, llm_server):
         demo = mounted.get("/assistant/embed-demo").text
         root = gradio_root(mounted, "/assistant/config")
         missing = mounted.get("/assistant/api/documents/nope")
+        missing_page = mounted.get("/assistant/documents/nope")
 
     assert health.status_code == ui.status_code == 200
+    assert missing_page.status_code == 404
+    assert 'class="back" href="/assistant/"' in missing_page.text  # back to this chat
     assert 'src="/assistant/gradio.js"' in demo
     assert root == "http://testserver/assistant"
     assert_error(missing, 404, "not_found_error")
