@@ -108,12 +108,12 @@ class Turn:
     answer: str = ""
     passages: list[Passage] = field(default_factory=list)
     citations: list[Citation] = field(default_factory=list)
-    error_kind: str = ""
+    error_kind: str = ""  # the ErrorEvent's kind; when busy, the Busy reason
     error: str = ""
     stage: str = ""  # what the answerer is doing (ProgressEvent)
     reading: int = 0  # passages the model reads
     queue_position: int = 0  # while queued: 1 = next
-    wait_s: int = 0  # while queued: about how long until it is answered
+    wait_s: int = 0  # while queued: about how long until it is answered; busy: to retry
     dates: dict[str, str] = field(default_factory=dict)  # the sources' dates, by doc_id
     language: str = ""  # the question's, once known
     history: History = field(default_factory=list)  # the conversation it is asked in
@@ -430,7 +430,7 @@ def build_ui(
         text = ui_text(language)
         emptied = {} if box is None else {"value": box}
         return (
-            gr.update(placeholder=text["placeholder"], **emptied),
+            gr.update(placeholder=text["placeholder"], label=text["question_label"], **emptied),
             render_view(turns, root_of(request), language),
             turns,
             gr.update(value=text["send"], interactive=not generating),
@@ -444,8 +444,10 @@ def build_ui(
             return  # Enter on an empty box
         try:
             question = check_question(question, max_chars)
-        except InvalidQuestion as error:
-            raise gr.Error(str(error)) from error
+        except InvalidQuestion as error:  # never "not_text": the box sends text
+            text = ui_text(language_of(request, turns))
+            message = text[f"question_{error.problem}"].format(**error.details)
+            raise gr.Error(message, title=text["question_not_sent"]) from error
         # The box is emptied once the question is taken; what is typed meanwhile then stays.
         yield from answer_last([*turns, Turn(question, history=history_of(turns))], request, "")
 
@@ -471,7 +473,7 @@ def build_ui(
         try:
             ticket = admission.admit(client_of(request.request))
         except Busy as busy:
-            turn.status, turn.error = "busy", busy.message
+            turn.status, turn.error_kind, turn.wait_s = "busy", busy.reason, busy.retry_after_s
             yield screen(request, turns, generating=False)  # the question stays to resend
             return
         shown = None
@@ -550,12 +552,12 @@ def build_ui(
 
     # Until the page has loaded (greet), the chat is in English.
     text = ui_text(DEFAULT_LANGUAGE)
-    with gr.Blocks(title="News assistant") as blocks:
+    with gr.Blocks(title=text["product_name"]) as blocks:
         turns_state = gr.State([])
         view = gr.HTML(render_view([], ""), elem_id="na-view", js_on_load=CHAT_JS)
         with gr.Row(equal_height=True):
             question = gr.Textbox(
-                label="Question",
+                label=text["question_label"],
                 show_label=False,
                 placeholder=text["placeholder"],
                 # One line that grows: Gradio sends a one-line box on Enter and leaves

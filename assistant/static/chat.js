@@ -26,6 +26,26 @@ function save(button) {
   setTimeout(() => URL.revokeObjectURL(link.href), 60_000);
 }
 
+// Shows a citation's card. Beside the answer (a wide screen), the card is scrolled into
+// view. On a phone the sources open as a sheet over the lower part of the screen
+// (chat.css): the sheet alone scrolls to the card, and the page moves only as far as it
+// takes to keep the marker above the sheet, so the answer stays in view.
+function showCard(marker, card) {
+  const layout = element.querySelector(".na-layout");
+  const sources = layout.querySelector(".na-sources");
+  layout.classList.add("na-sheet-open");
+  if (getComputedStyle(sources).position !== "fixed") {
+    card.scrollIntoView({ block: "nearest" });
+    return;
+  }
+  const head = sources.querySelector(".na-sources-head").getBoundingClientRect();
+  sources.scrollTop += card.getBoundingClientRect().top - head.bottom - 8;
+  const covered = marker.getBoundingClientRect().bottom - sources.getBoundingClientRect().top;
+  if (covered > 0) {
+    window.scrollBy(0, covered + 16);
+  }
+}
+
 element.addEventListener("click", (event) => {
   const rate = event.target.closest("[data-rate]");
   if (rate) {
@@ -64,8 +84,12 @@ element.addEventListener("click", (event) => {
       }
       card.closest(".na-turn-sources").classList.add("na-current");
       card.classList.add("na-selected");
-      card.scrollIntoView({ block: "nearest" });
+      showCard(marker, card);
     }
+    return;
+  }
+  if (event.target.closest("[data-close-sources]")) {
+    element.querySelector(".na-layout").classList.remove("na-sheet-open");
     return;
   }
   const copyButton = event.target.closest("[data-copy]");
@@ -87,10 +111,10 @@ element.addEventListener("click", (event) => {
   }
 });
 
-// The view's links to the article pages are relative to this server (unless
-// server.public_url is set). Inside a <gradio-app> on another site's page they would
-// resolve against that page, so they are resolved against the app's own src when used.
 if (appSrc) {
+  // The view's links to the article pages are relative to this server (unless
+  // server.public_url is set). Inside a <gradio-app> on another site's page they would
+  // resolve against that page, so they are resolved against the app's own src when used.
   const resolve = (event) => {
     const link = event.target.closest("a[href^='/']");
     if (link) {
@@ -99,4 +123,15 @@ if (appSrc) {
   };
   element.addEventListener("mousedown", resolve, true);
   element.addEventListener("click", resolve, true);
+} else {
+  // The page's title is the heading's, in the chat's language (on another site's page,
+  // the title stays that page's own).
+  const retitle = () => {
+    const heading = element.querySelector(".na-product");
+    if (heading) {
+      document.title = heading.textContent;
+    }
+  };
+  retitle();
+  watch("value", retitle);
 }

@@ -37,3 +37,20 @@ def test_zero_width_joiners_and_right_to_left_marks_are_text():
 def test_the_field_name_is_the_callers():
     with pytest.raises(InvalidQuestion, match=r"^messages\.2\.content: "):
         check_question(" ", 2000, field="messages.2.content")
+
+
+@pytest.mark.parametrize(
+    ("question", "problem", "details"),
+    [
+        (None, "not_text", {}),
+        (" \n ", "blank", {}),
+        ("How\x1b many?", "control_character", {"code": "001B"}),
+        ("x" * 2001, "too_long", {"length": 2001, "limit": 2000}),
+    ],
+)
+def test_the_problem_is_named_for_a_caller_that_words_it_in_another_language(
+    question, problem, details
+):
+    with pytest.raises(InvalidQuestion) as raised:
+        check_question(question, max_chars=2000)
+    assert (raised.value.problem, raised.value.details) == (problem, details)

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.fake_openai import FakeOpenAIServer
-from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, DESKTOP, TIMEOUT_MS
 from tests.support.web import build_index, scripted_reply
 
 expect.set_options(timeout=TIMEOUT_MS)
@@ -39,7 +39,7 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def page(browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1280, "height": 860})
+    context = browser.new_context(viewport=DESKTOP)
     context.set_default_timeout(TIMEOUT_MS)
     yield context.new_page()
     context.close()

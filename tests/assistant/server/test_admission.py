@@ -24,6 +24,7 @@ from starlette.requests import Request
 from assistant.feedback import FeedbackStore
 from assistant.server.admission import Admission, Busy
 from assistant.server.chat import Turn, build_ui, render_view
+from assistant.server.ui_text import ui_text
 from assistant.service import Assistant
 from assistant.settings import ServerSettings
 from tests.fake_openai import FakeOpenAIServer
@@ -406,14 +407,15 @@ def test_abandoned_questions_give_their_places_up(data_dir):
 # --- the chat ----------------------------------------------------------------------------
 
 
-def chat_respond(data_dir: Path, llm_url: str, queue: Admission):
+def chat_respond(data_dir: Path, llm_url: str, queue: Admission, accept_language: str = ""):
     """The chat's answering function and a Gradio request from 127.0.0.9."""
     settings = make_settings(data_dir, llm_url)
     assistant = Assistant(settings, embedder=HashEmbedder())
     blocks = build_ui(assistant, settings, queue, FeedbackStore.of(settings))
     [respond] = {f.fn for f in blocks.fns.values() if f.name == "respond"}
     assert all(f.concurrency_limit is None for f in blocks.fns.values() if f.name == "respond")
-    scope = {"type": "http", "path": "/", "headers": [], "client": ("127.0.0.9", 5000)}
+    headers = [(b"accept-language", accept_language.encode())] if accept_language else []
+    scope = {"type": "http", "path": "/", "headers": headers, "client": ("127.0.0.9", 5000)}
     return respond, gr.Request(request=Request(scope))
 
 
@@ -448,9 +450,32 @@ def test_a_full_queue_tells_the_chat_user_it_is_busy(data_dir):
     assert "The assistant is busy answering other questions. Try again in about 10 s." in view
 
 
+def test_a_refused_chat_question_is_said_in_the_browser_language(data_dir):
+    queue = admission(concurrent_answers=1, max_pending=0)
+    queue.admit("127.0.0.2")
+    respond, request = chat_respond(data_dir, "http://unused", queue, "de-DE,de;q=0.9")
+    german = ui_text("de")
+
+    [(_, view, *_)] = list(respond(VI_QUESTION, [], request))
+    with pytest.raises(gr.Error) as blank:
+        list(respond(" \n ", [], request))
+    with pytest.raises(gr.Error) as control:
+        list(respond("Wie\x1b viele?", [], request))
+
+    assert german["busy_queue_full"].format(seconds=10) in view
+    assert (blank.value.title, blank.value.message) == (
+        german["question_not_sent"],
+        german["question_blank"],
+    )
+    assert control.value.message == german["question_control_character"].format(code="001B")
+
+
 def test_the_view_shows_a_queued_and_a_refused_question():
     queued = Turn("?", status="queued", queue_position=3, wait_s=40)
-    busy = Turn("?", status="busy", error="The assistant is busy <answering>.")
+    limited = Turn("?", status="busy", error_kind="rate_limited", wait_s=7)
+    capped = Turn("?", status="busy", error_kind="client_cap", wait_s=10)
 
     assert "number 3 in the queue (about 40 s)" in render_view([queued], "/")
-    assert "busy &lt;answering&gt;." in render_view([busy], "/")
+    assert "Too many questions: try again in 7 s." in render_view([limited], "/")
+    assert ui_text("de")["busy_rate_limited"].format(seconds=7) in render_view([limited], "/", "de")
+    assert ui_text("vi")["busy_client_cap"] in render_view([capped], "/", "vi")

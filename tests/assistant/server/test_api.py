@@ -11,7 +11,6 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import replace
-from importlib import resources
 
 import httpx
 import openai
@@ -27,7 +26,7 @@ from assistant import serve_commands
 from assistant.server import create_app
 from assistant.server.chat import Turn, apply_event, history_of, render_view, view_language
 from assistant.server.routers.pages import render_document_page
-from assistant.server.ui_text import accepted_language, ui_languages, ui_text
+from assistant.server.ui_text import ui_text
 from assistant.service import Assistant
 from assistant.settings import Settings
 from assistant.types import (
@@ -359,6 +358,20 @@ def test_documents_are_served_whole_or_404(client):
     assert "nope.txt" in assert_error(missing, 404, "not_found_error")
 
 
+def test_a_link_to_no_article_gets_a_page_in_the_reader_language(client):
+    german = ui_text("de")
+    missing = client.get("/documents/nope.txt", headers={"Accept-Language": "de-DE,de;q=0.9"})
+    found = client.get("/documents/vi/bac-ninh.txt", headers={"Accept-Language": "ar"})
+
+    assert missing.status_code == 404
+    assert missing.headers["content-type"].startswith("text/html")
+    assert f"<h1>{german['not_found_title']}</h1>" in missing.text
+    assert f'<a class="back" href="/">{german["back_to_chat"]}</a>' in missing.text
+    assert '<html lang="ar" dir="rtl">' in found.text
+    assert f"<dt>{ui_text('ar')['article_language']}</dt>" in found.text
+    assert "nope.txt" in assert_error(client.get("/api/documents/nope.txt"), 404, "not_found_error")
+
+
 def test_the_article_page_shows_markup_as_text_and_marks_the_cited_sentence(client):
     text = CORPUS["en/lantern.txt"]
     start = text.index("Organisers")
@@ -541,8 +554,11 @@ def test_mounted_in_a_parent_app_under_a_sub_path(data_dir, llm_server):
         demo = mounted.get("/assistant/embed-demo").text
         root = gradio_root(mounted, "/assistant/config")
         missing = mounted.get("/assistant/api/documents/nope")
+        missing_page = mounted.get("/assistant/documents/nope")
 
     assert health.status_code == ui.status_code == 200
+    assert missing_page.status_code == 404
+    assert 'class="back" href="/assistant/"' in missing_page.text  # back to this chat
     assert 'src="/assistant/gradio.js"' in demo
     assert root == "http://testserver/assistant"
     assert_error(missing, 404, "not_found_error")
@@ -671,47 +687,17 @@ def test_sources_are_grouped_by_article_and_numbered_as_the_markers():
     assert 'href="/documents/vi/bac-ninh.txt?start=' in html_view
 
 
-def test_every_ui_catalogue_has_the_english_strings_and_placeholders():
-    english = ui_text("en")
-    placeholders = {key: set(re.findall(r"{\w+}", value)) for key, value in english.items()}
-
-    assert {"en", "vi", "ar"} <= ui_languages()
-    for language in ui_languages():
-        catalogue = json.loads((resources.files("prompts") / "ui" / f"{language}.json").read_text())
-        assert set(catalogue) == set(english), language
-        assert {k: set(re.findall(r"{\w+}", v)) for k, v in catalogue.items()} == placeholders
-    assert ui_text("ar")["dir"] == "rtl" and ui_text("vi")["dir"] == "ltr"
-    assert ui_text("de") == english  # no catalogue: English
-
-
-@pytest.mark.parametrize(
-    ("header", "language"),
-    [
-        ("vi-VN,vi;q=0.9,en-US;q=0.8,en;q=0.7", "vi"),
-        ("fr-FR, ar;q=0.5, en;q=0.4", "ar"),  # French has no catalogue: the next one
-        ("en;q=0.2, ar-EG;q=0.9", "ar"),
-        ("de, fr", "en"),
-        ("vi;q=0", "en"),  # q=0: not acceptable
-        ("", "en"),
-        (None, "en"),
-        ("vi;q=x, ;;, *", "en"),
-    ],
-)
-def test_the_chat_language_comes_from_accept_language(header, language):
-    assert accepted_language(header) == language
-
-
 def test_the_view_speaks_the_question_language_right_to_left_for_arabic():
     arabic = Turn("متى عقدت اللجنة مؤتمرها؟")
     apply_event(arabic, SourcesEvent([PASSAGE], "ar"))
     apply_event(arabic, CitationsEvent("لا تذكر المقالات ذلك.", [], True, []))
-    german = Turn("Wann?")
-    apply_event(german, SourcesEvent([PASSAGE], "de"))
+    thai = Turn("เมื่อไหร่?")
+    apply_event(thai, SourcesEvent([PASSAGE], "th"))
 
     assert view_language([], "vi") == "vi"  # before any question: the browser's
     assert view_language([arabic], "vi") == "ar"
     assert view_language([arabic, Turn("?")], "vi") == "ar"  # a question not yet read
-    assert view_language([arabic, german], "vi") == "vi"  # no German words: the browser's
+    assert view_language([arabic, thai], "vi") == "vi"  # no Thai words: the browser's
     html_view = render_view([arabic], "/", "ar")
     assert '<div class="na-layout" lang="ar" dir="rtl">' in html_view
     assert ui_text("ar")["refused"] in html_view

@@ -1,11 +1,11 @@
 """The chat in a real browser (Debian Chromium through Playwright) against the live app:
 streamed answers, clickable citations, follow-ups, stop and clear, the embed demo, error
-states, and corpus text that tries to run script. Screenshots go to test-artifacts/;
-UPDATE_SCREENSHOTS=1 also refreshes the README's docs/screenshot-chat.png."""
+states, corpus text that tries to run script, the reader's language, and a phone's screen.
+Screenshots go to test-artifacts/; UPDATE_SCREENSHOTS=1 also refreshes the pictures of
+docs/ (screenshot-desktop.png, the README's, screenshot-mobile.png, screenshot-dark.png)."""
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 
@@ -15,8 +15,7 @@ from playwright.sync_api import Locator, Page, Route, expect
 from assistant.server import create_app
 from assistant.server.ui_text import ui_text
 from tests.fake_openai import FakeOpenAIServer
-from tests.support.browser import TIMEOUT_MS, ask, screenshot
-from tests.support.paths import PROJECT_ROOT
+from tests.support.browser import DESKTOP, PHONE, TIMEOUT_MS, ask, screenshot
 from tests.support.web import (
     LANTERN_QUESTION,
     VI_FOLLOW_UP,
@@ -29,8 +28,6 @@ from tests.support.web import (
 VI = ui_text("vi")  # the chat's words for the Vietnamese questions
 
 pytestmark = pytest.mark.browser
-
-README_SCREENSHOT = PROJECT_ROOT / "docs" / "screenshot-chat.png"
 
 
 @pytest.fixture(scope="module")
@@ -71,9 +68,7 @@ def test_a_vietnamese_question_streams_and_its_citation_opens_the_source(page, s
     # A Vietnamese question: the chat speaks Vietnamese.
     expect(article_sources.locator(".na-relevance").first).to_have_text(VI["relevance_high"])
     expect(page.locator(".na-sources")).not_to_contain_text(".txt")  # no file names
-    screenshot(page, "chat-citation")
-    if os.environ.get("UPDATE_SCREENSHOTS") == "1":
-        page.screenshot(path=README_SCREENSHOT)
+    screenshot(page, "chat-citation", "screenshot-desktop.png")
 
     with page.context.expect_page() as opened:
         card.locator("a.na-open").click()
@@ -163,7 +158,7 @@ def relative_luminance(css_colour: str) -> float:
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_the_cited_sentence_is_readable_in_light_and_dark_mode(browser, server_url, scheme):
-    context = browser.new_context(viewport={"width": 1280, "height": 860}, color_scheme=scheme)
+    context = browser.new_context(viewport=DESKTOP, color_scheme=scheme)
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
     page.goto(f"{server_url}/")
@@ -175,7 +170,9 @@ def test_the_cited_sentence_is_readable_in_light_and_dark_mode(browser, server_u
         " return [style.color, style.backgroundColor]; }"
     )
     dark = page.evaluate("document.body.classList.contains('dark')")
-    screenshot(page, f"cited-sentence-{scheme}")
+    screenshot(
+        page, f"cited-sentence-{scheme}", "screenshot-dark.png" if scheme == "dark" else None
+    )
     context.close()
 
     assert dark == (scheme == "dark")  # the chat follows the system's colour scheme
@@ -188,7 +185,7 @@ AR_QUESTION = "متى عقدت اللجنة التنفيذية للحزب في �
 
 
 def test_the_chat_speaks_the_browser_language_then_the_question_language(browser, server_url):
-    context = browser.new_context(viewport={"width": 1280, "height": 860}, locale="vi-VN")
+    context = browser.new_context(viewport=DESKTOP, locale="vi-VN")
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
     page.goto(f"{server_url}/")
@@ -214,6 +211,88 @@ def test_the_chat_speaks_the_browser_language_then_the_question_language(browser
     conversation = page.locator(".na-conversation").bounding_box()
     assert page.locator(".na-sources").bounding_box()["x"] < conversation["x"]
     screenshot(page, "chat-arabic")
+    context.close()
+
+
+def test_a_german_browser_gets_the_chat_and_a_missing_article_in_german(browser, server_url):
+    context = browser.new_context(viewport=DESKTOP, locale="de-DE")
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    german = ui_text("de")
+    page.goto(f"{server_url}/")
+
+    expect(page.locator("h1.na-product")).to_have_text(german["product_name"])
+    expect(page.locator(".na-tagline")).to_have_text(german["tagline"])
+    expect(page).to_have_title(german["product_name"])
+    expect(page.locator("#na-question textarea")).to_have_attribute(
+        "placeholder", german["placeholder"]
+    )
+    expect(page.locator("#na-send")).to_have_text(german["send"])
+    expect(page.locator("#na-clear")).to_have_text(german["clear"])
+    expect(page.get_by_text(german["try_asking"])).to_be_visible()
+    expect(page.locator(".na-conversation .na-empty")).to_have_text(german["empty_conversation"])
+
+    # A link to an article that is not there: a page for a reader, not the API's JSON.
+    response = page.goto(f"{server_url}/documents/x")
+    assert response.status == 404
+    expect(page.locator("h1")).to_have_text(german["not_found_title"])
+    expect(page.locator("body")).to_contain_text(german["not_found_text"])
+    screenshot(page, "article-not-found")
+    page.get_by_role("link", name=german["back_to_chat"]).click()
+    expect(page.locator("#na-question textarea")).to_be_visible()
+    context.close()
+
+
+def fully_in_view(element: Locator) -> bool:
+    """Whether ``element`` lies inside the viewport and is on top at its centre (not
+    under a sheet or another element)."""
+    return element.evaluate(
+        """element => {
+          const box = element.getBoundingClientRect();
+          const inside = box.top >= 0 && box.left >= 0 && box.bottom <= innerHeight
+            && box.right <= innerWidth && box.width > 0 && box.height > 0;
+          const top = document.elementFromPoint(box.left + box.width / 2, box.top + box.height / 2);
+          return inside && element.contains(top);
+        }"""
+    )
+
+
+def test_on_a_phone_the_question_box_shows_at_once_and_a_citation_keeps_the_answer_in_view(
+    browser, server_url
+):
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="vi-VN")
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    page.goto(f"{server_url}/")
+
+    heading = page.locator("h1.na-product")
+    expect(heading).to_have_text(VI["product_name"])  # the page has loaded, in Vietnamese
+    assert fully_in_view(heading)
+    assert fully_in_view(page.locator("#na-question textarea"))
+    screenshot(page, "phone-empty", full_page=False)
+
+    # Three questions: the last answer ends low on the screen, where the sources open.
+    questions = (VI_QUESTION, VI_FOLLOW_UP, "Tổng cộng có bao nhiêu mô hình như vậy?")
+    for count, question in enumerate(questions, start=1):
+        ask(page, question)
+        expect(page.locator(".na-answer.na-done")).to_have_count(count)
+    page.evaluate("window.scrollTo(0, 0)")
+    marker = page.locator(".na-answer").last.locator(".na-cite")
+    before = marker.bounding_box()
+    marker.tap()
+
+    card = page.locator(".na-citation-card.na-selected")
+    expect(card).to_be_visible()
+    sheet = page.locator(".na-sources").bounding_box()
+    assert before["y"] + before["height"] > sheet["y"]  # the sheet opened over the marker
+    assert fully_in_view(marker)  # so the page moved: the answer is still in view
+    assert fully_in_view(card.locator(".na-marker"))
+    expect(card.locator("mark.na-cited")).to_contain_text("1.014 mô hình")
+    screenshot(page, "phone-citation", "screenshot-mobile.png", full_page=False)
+
+    page.locator(".na-close").tap()
+    expect(page.locator(".na-layout")).not_to_have_class(re.compile(r"\bna-sheet-open\b"))
+    assert fully_in_view(marker)
     context.close()
 
 
