@@ -8,10 +8,9 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Locator, Page, Route, expect, sync_playwright
+from playwright.sync_api import Locator, Page, Route, expect
 
 from assistant.server import create_app
 from assistant.server.ui_text import ui_text
@@ -19,6 +18,7 @@ from assistant.service import Assistant
 from assistant.settings import Settings
 from ingest.pipeline import ingest_paths
 from tests.fake_openai import FakeOpenAIServer
+from tests.support.browser import TIMEOUT_MS, VIEWPORT, screenshot
 from tests.support.paths import PROJECT_ROOT
 from tests.support.web import (
     LANTERN_QUESTION,
@@ -33,19 +33,7 @@ VI = ui_text("vi")  # the chat's words for the Vietnamese questions
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
-ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 README_SCREENSHOT = PROJECT_ROOT / "docs" / "screenshot-chat.png"
-TIMEOUT_MS = 30_000
-expect.set_options(timeout=TIMEOUT_MS)
 
 
 @pytest.fixture(scope="module")
@@ -58,27 +46,12 @@ def server_url(data_dir) -> Iterator[str]:
         yield url
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.skip(f"no Chromium at {CHROMIUM}")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
 @pytest.fixture
 def page(browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1280, "height": 860})
+    context = browser.new_context(viewport=VIEWPORT)
     context.set_default_timeout(TIMEOUT_MS)
     yield context.new_page()
     context.close()
-
-
-def screenshot(page: Page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
 
 
 def ask(chat: Page | Locator, question: str) -> None:
@@ -206,7 +179,7 @@ def relative_luminance(css_colour: str) -> float:
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_the_cited_sentence_is_readable_in_light_and_dark_mode(browser, server_url, scheme):
-    context = browser.new_context(viewport={"width": 1280, "height": 860}, color_scheme=scheme)
+    context = browser.new_context(viewport=VIEWPORT, color_scheme=scheme)
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
     page.goto(f"{server_url}/")
@@ -231,7 +204,7 @@ AR_QUESTION = "متى عقدت اللجنة التنفيذية للحزب في �
 
 
 def test_the_chat_speaks_the_browser_language_then_the_question_language(browser, server_url):
-    context = browser.new_context(viewport={"width": 1280, "height": 860}, locale="vi-VN")
+    context = browser.new_context(viewport=VIEWPORT, locale="vi-VN")
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
     page.goto(f"{server_url}/")
