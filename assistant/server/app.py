@@ -17,8 +17,9 @@ from assistant.server.chat import mount_ui
 from assistant.server.errors import add_error_handlers
 from assistant.server.middleware import BodySizeLimit, RootPath, SecurityHeaders, UIGuard
 from assistant.server.readiness import Readiness
-from assistant.server.routers import ask, documents, fallback, openai, pages
+from assistant.server.routers import ask, documents, fallback, library, openai, pages
 from assistant.server.templates import STATIC_DIR
+from assistant.server.uploads import Uploads
 
 if TYPE_CHECKING:
     from assistant.service import Assistant
@@ -34,8 +35,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 def create_app(assistant: Assistant, settings: Settings) -> FastAPI:
     """The product over HTTP: the JSON/SSE API under /api, the OpenAI-compatible endpoint
-    under /v1, the article pages, the embedding demo, the API docs at /docs, and the chat
-    at the root. The routers reach ``assistant`` and ``settings`` through ``app.state``."""
+    under /v1, the article pages, the library, the embedding demo, the API docs at /docs,
+    and the chat at the root. The routers reach ``assistant`` and ``settings`` through
+    ``app.state``."""
     server = settings.server
     app = FastAPI(
         lifespan=lifespan,
@@ -49,9 +51,11 @@ def create_app(assistant: Assistant, settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.state.readiness = Readiness(assistant)
     app.state.admission = Admission(server)  # the API's and the chat's questions
+    app.state.uploads = Uploads(assistant)  # the library page's, into the live index
     add_error_handlers(app)
 
-    for module in (ask, openai, documents, fallback, pages):  # the fallback after the API
+    # The fallback after the API's routers.
+    for module in (ask, openai, documents, fallback, pages, library):
         app.include_router(module.router)
     # Swagger UI 5 (vendored from npm, assistant/static/swagger-ui/VERSION.txt): it renders
     # the OpenAPI 3.1 that FastAPI writes.

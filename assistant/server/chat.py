@@ -261,7 +261,8 @@ def view_language(turns: list[Turn], accepted: str) -> str:
 def render_view(turns: list[Turn], root: str, language: str = DEFAULT_LANGUAGE) -> str:
     """The whole chat view in ``language``: the conversation, and beside it each turn's
     sources grouped by article (the last turn's shown; a marker of another turn shows that
-    turn's). ``root`` is what the links to the article pages start with."""
+    turn's). ``root`` is what the links to the article pages and the library start
+    with."""
     text = ui_text(language)
     items = [
         {
@@ -275,7 +276,7 @@ def render_view(turns: list[Turn], root: str, language: str = DEFAULT_LANGUAGE) 
         }
         for number, turn in enumerate(turns)
     ]
-    return render("chat_view.html", turns=items, text=text, language=language)
+    return render("chat_view.html", turns=items, text=text, language=language, root=root)
 
 
 def article_dates(assistant: Assistant, passages: list[Passage]) -> dict[str, str]:
