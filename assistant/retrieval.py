@@ -283,6 +283,14 @@ class LexicalIndex:
         self.fresh()
         return self.index.naming(keys)
 
+    def documents_containing(self, text: str, limit: int) -> set[str]:
+        """The documents with a chunk holding every term of ``text`` (among at most
+        ``limit`` such chunks); empty without a lexical index."""
+        if self.index is None:
+            return set()
+        self.fresh()
+        return self.index.documents_containing(text, limit)
+
     def language_means(self) -> LanguageMeans | None:
         """Each language's mean vector over up to ``MEANS_SAMPLE`` of its stored vectors;
         None for an empty store."""

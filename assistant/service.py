@@ -8,6 +8,7 @@ from collections.abc import Collection, Iterator
 from functools import cached_property
 
 from assistant.answering import Answerer
+from assistant.library import Library
 from assistant.llms import LLM, make_llm
 from assistant.retrieval import LexicalIndex, Retriever, make_retriever
 from assistant.settings import Settings
@@ -77,6 +78,11 @@ class Assistant:
         return make_retriever(
             self.settings, embedder=self.embedder, store=self.store, lexical=self.lexical
         )
+
+    @cached_property
+    def library(self) -> Library:
+        """The indexed documents as a list: newest first, searched, a page at a time."""
+        return Library(self.store, self.lexical)
 
     def document_names(self, keys: Collection[str]) -> dict[str, dict[str, set[str]]]:
         """The indexed documents writing one of the name ``keys`` (``ingest.names``), each

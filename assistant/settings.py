@@ -174,6 +174,13 @@ class ServerSettings(Section):
     ui_password: SecretStr | None = Field(
         None, description="With ui_username: HTTP basic auth on the chat."
     )
+    max_upload_mb: float = Field(
+        10.0,
+        gt=0,
+        description="Largest file the library page (/library) takes for the index; a larger "
+        "one is reported and left out. Uploads need ui_username and ui_password.",
+    )
+    max_upload_files: int = Field(20, ge=1, description="Files one upload may hold.")
     max_question_chars: int = Field(2000, description="Longer questions get 422.")
     max_request_bytes: int = Field(64_000, description="Larger request bodies get 413.")
     concurrent_answers: int = Field(

@@ -12,6 +12,7 @@ from ingest.types import (
     Chunk,
     Document,
     DocumentRecord,
+    DocumentSummary,
     DocumentWrite,
     ManifestEntry,
     ReadProblem,
@@ -66,6 +67,11 @@ class LexicalIndex(Protocol):
         self, keys: Collection[str], among: Collection[str] | None = None
     ) -> dict[str, dict[str, set[str]]]:
         """Documents writing one of the name ``keys``, with those keys' scripts."""
+        ...
+
+    def documents_containing(self, text: str, limit: int) -> set[str]:
+        """Documents with a chunk holding every term of ``text``, found among at most
+        ``limit`` such chunks."""
         ...
 
 
@@ -133,6 +139,10 @@ class VectorStore(Protocol):
 
     def records(self) -> dict[str, DocumentRecord]:
         """Every complete document's record (``ingest.records``) by doc_id."""
+        ...
+
+    def summaries(self) -> list[DocumentSummary]:
+        """Every complete document's metadata and chunk count, without its text."""
         ...
 
     def set_aliases(self, doc_id: str, aliases: Sequence[str]) -> None: ...

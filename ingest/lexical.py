@@ -207,6 +207,24 @@ class TantivyLexicalIndex:
             found[doc_id] = {key: set(names[key]) for key in keys if key in names}
         return found
 
+    def documents_containing(self, text: str, limit: int) -> set[str]:
+        """The documents with a chunk holding every term of ``text`` (folded as
+        ``ingest.tokens`` folds them: case, diacritics, digit grouping), found among at most
+        ``limit`` such chunks; empty when ``text`` has no terms."""
+        terms = tokenize(text)
+        if not terms:
+            return set()
+        query = tantivy.Query.boolean_query(
+            [
+                (tantivy.Occur.Must, tantivy.Query.term_query(self._chunks_schema, "text", term))
+                for term in dict.fromkeys(terms)
+            ]
+        )
+        searcher = self._chunks.searcher()
+        hits = searcher.search(query, limit=limit, count=False).hits
+        # A chunk's id is "<doc_id>#<index>" (ingest.chunking); only the id is stored.
+        return {searcher.doc(address)["chunk_id"][0].rpartition("#")[0] for _, address in hits}
+
     def record(self, doc_id: str) -> LexicalDocument | None:
         """The record of one document (without its chunks)."""
         query = tantivy.Query.term_query(self._records_schema, "doc_id", doc_id)

@@ -37,7 +37,14 @@ from ingest import plugins, sparse
 from ingest.interfaces import VectorStore
 from ingest.lexical import LexicalDocument, TantivyLexicalIndex, sync
 from ingest.settings import IngestSettings
-from ingest.types import Chunk, Document, DocumentRecord, DocumentWrite, ManifestEntry
+from ingest.types import (
+    Chunk,
+    Document,
+    DocumentRecord,
+    DocumentSummary,
+    DocumentWrite,
+    ManifestEntry,
+)
 
 # Chroma must never embed anything itself: its default embedder downloads a model.
 # Every collection is opened with embedding_function=None and every write carries vectors.
@@ -290,6 +297,19 @@ class ChromaStore:
             for doc_id, _, metadata in self._pages(self._documents, ["metadatas"])
             if metadata.get("record")
         }
+
+    def summaries(self) -> list[DocumentSummary]:
+        return [
+            DocumentSummary(
+                doc_id=doc_id,
+                title=metadata["title"],
+                language=metadata["language"],
+                date=metadata["date"] or None,
+                url=metadata["url"] or None,
+                chunks=metadata["chunk_count"],
+            )
+            for doc_id, _, metadata in self._pages(self._documents, ["metadatas"])
+        ]
 
     def set_aliases(self, doc_id: str, aliases: Sequence[str]) -> None:
         token = self._begin()

@@ -51,6 +51,19 @@ class Document:
     record: DocumentRecord | None = None  # built at ingest
 
 
+@dataclass(frozen=True)
+class DocumentSummary:
+    """A stored document as a list of documents shows it (``VectorStore.summaries``):
+    its metadata and how many chunks it was cut into, without its text."""
+
+    doc_id: str
+    title: str
+    language: str
+    date: str | None
+    url: str | None
+    chunks: int
+
+
 @dataclass
 class ReadProblem:
     """A problem reading input that leaves the rest usable: a bad record inside a file whose

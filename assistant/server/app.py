@@ -18,8 +18,9 @@ from assistant.server.chat import mount_ui
 from assistant.server.errors import add_error_handlers
 from assistant.server.middleware import BodySizeLimit, RootPath, SecurityHeaders, UIGuard
 from assistant.server.readiness import Readiness
-from assistant.server.routers import ask, documents, fallback, feedback, openai, pages
+from assistant.server.routers import ask, documents, fallback, feedback, library, openai, pages
 from assistant.server.templates import STATIC_DIR
+from assistant.server.uploads import Uploads
 
 if TYPE_CHECKING:
     from assistant.service import Assistant
@@ -35,9 +36,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 def create_app(assistant: Assistant, settings: Settings) -> FastAPI:
     """The product over HTTP: the JSON/SSE API under /api (answers and their ratings), the
-    OpenAI-compatible endpoint under /v1, the article pages, the embedding demo, the API
-    docs at /docs, and the chat at the root. The routers reach ``assistant``, ``settings``
-    and the ratings' store through ``app.state``."""
+    OpenAI-compatible endpoint under /v1, the article pages, the library, the embedding
+    demo, the API docs at /docs, and the chat at the root. The routers reach ``assistant``,
+    ``settings``, the ratings' store and the uploads through ``app.state``."""
     server = settings.server
     app = FastAPI(
         lifespan=lifespan,
@@ -52,9 +53,11 @@ def create_app(assistant: Assistant, settings: Settings) -> FastAPI:
     app.state.readiness = Readiness(assistant)
     app.state.admission = Admission(server)  # the API's and the chat's questions
     app.state.feedback = FeedbackStore.of(settings)  # the API's and the chat's ratings
+    app.state.uploads = Uploads(assistant)  # the library page's, into the live index
     add_error_handlers(app)
 
-    for module in (ask, feedback, openai, documents, fallback, pages):  # the fallback after the API
+    # The fallback after the API's routers.
+    for module in (ask, feedback, openai, documents, fallback, pages, library):
         app.include_router(module.router)
     # Swagger UI 5 (vendored from npm, assistant/static/swagger-ui/VERSION.txt): it renders
     # the OpenAPI 3.1 that FastAPI writes.

@@ -349,9 +349,10 @@ def status_note(turn: Turn, text: dict[str, str]) -> str:
 def render_view(turns: list[Turn], root: str, language: str = DEFAULT_LANGUAGE) -> str:
     """The whole chat view in ``language``: the conversation, and beside it each turn's
     sources grouped by article (the last turn's shown; a marker of another turn shows that
-    turn's). ``root`` is what the links to the article pages start with. Each answer can
-    be rated; once nothing is being answered, the last turn can be asked again and the
-    conversation exported (as Markdown and JSON, its links starting with EXPORT_ROOT)."""
+    turn's). ``root`` is what the links to the article pages and the library start with.
+    Each answer can be rated; once nothing is being answered, the last turn can be asked
+    again and the conversation exported (as Markdown and JSON, its links starting with
+    EXPORT_ROOT)."""
     text = ui_text(language)
     idle = not any(turn.status in IN_PROGRESS for turn in turns)
     items = [
@@ -384,6 +385,7 @@ def render_view(turns: list[Turn], root: str, language: str = DEFAULT_LANGUAGE) 
         text=text,
         language=language,
         export=export,
+        root=root,
         max_comment_chars=MAX_COMMENT_CHARS,
     )
 

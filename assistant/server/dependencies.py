@@ -14,6 +14,7 @@ from assistant.questions import InvalidQuestion, check_question
 from assistant.server.errors import ApiError
 from assistant.server.readiness import Readiness
 from assistant.server.security import same_secret
+from assistant.server.uploads import Uploads
 from assistant.service import Assistant
 from assistant.settings import Settings
 
@@ -45,10 +46,16 @@ async def get_feedback(request: Request) -> FeedbackStore:
     return request.app.state.feedback
 
 
+async def get_uploads(request: Request) -> Uploads:
+    """The application's uploads to the live index (the library page's)."""
+    return request.app.state.uploads
+
+
 AssistantDep = Annotated[Assistant, Depends(get_assistant)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 ReadinessDep = Annotated[Readiness, Depends(get_readiness)]
 FeedbackDep = Annotated[FeedbackStore, Depends(get_feedback)]
+UploadsDep = Annotated[Uploads, Depends(get_uploads)]
 
 
 async def require_api_key(

@@ -219,6 +219,26 @@ class FeedbackReceipt(BaseModel):
     time: str = Field(description="When it was stored, UTC, ISO 8601.")
 
 
+class DocumentListing(BaseModel):
+    """One document of ``GET /api/documents``: its metadata, without its text."""
+
+    doc_id: str = Field(description="The file name relative to the ingested folder.")
+    title: str
+    language: str = Field(description="ISO 639-1 code, 'und' when not detected.")
+    date: str | None
+    url: str | None = Field(description="The article's own URL, when the source names one.")
+    chunks: int = Field(description="Passages the document was cut into for retrieval.")
+
+
+class DocumentList(BaseModel):
+    """``GET /api/documents``: a page of the indexed documents, newest first."""
+
+    documents: list[DocumentListing]
+    total: int = Field(description="Documents matching the query, on all pages.")
+    offset: int
+    limit: int
+
+
 BUSY_RESPONSE: dict = {
     429: {
         "description": "Not admitted: the queue of questions waiting for the model is full "

@@ -7,7 +7,7 @@ from chromadb.utils.embedding_functions.onnx_mini_lm_l6_v2 import ONNXMiniLM_L6_
 
 from assistant.settings import Settings
 from ingest.store import ChromaStore, make_store
-from ingest.types import Chunk, Document, ManifestEntry
+from ingest.types import Chunk, Document, DocumentSummary, ManifestEntry
 from tests.fakes import HashEmbedder
 
 EMBEDDER = HashEmbedder()
@@ -117,6 +117,25 @@ def test_documents_and_manifest(store: ChromaStore):
         "de.txt": ManifestEntry("h-de", [], 2),
         "ar.txt": ManifestEntry("h-ar", [], 2),
     }
+
+
+def test_summaries_list_every_document_without_its_text(store: ChromaStore):
+    summaries = sorted(store.summaries(), key=lambda summary: summary.doc_id)
+
+    assert summaries == [
+        DocumentSummary("ar.txt", "عقدت ها تينه مؤتمرا.", "ar", None, "https://x.org/1", 2),
+        DocumentSummary("de.txt", "Bac Ninh baut Modelle.", "de", None, "https://x.org/1", 2),
+    ]
+
+
+def test_documents_containing_need_every_word_in_one_chunk(store: ChromaStore):
+    lexical = store.lexical
+
+    assert lexical.documents_containing("PROVINZ dialoge", 100) == {"de.txt"}  # case folded
+    assert lexical.documents_containing("Provinz Modelle", 100) == set()  # two chunks
+    assert lexical.documents_containing("ها تينه", 100) == {"ar.txt"}
+    assert lexical.documents_containing("1269", 100) == {"de.txt"}  # "1.269", as tokenized
+    assert lexical.documents_containing("?!", 100) == set()
 
 
 def test_aliases_resolve_to_the_document(store: ChromaStore):

@@ -20,8 +20,10 @@ from fastapi.testclient import TestClient
 
 from assistant.prompts import NO_ANSWER_TOKEN
 from assistant.server import create_app
+from assistant.server.uploads import WORKER_NAME as UPLOAD_WORKER
 from assistant.service import Assistant
 from assistant.settings import Settings
+from ingest.interfaces import Embedder
 from ingest.language import make_language_detector
 from ingest.pipeline import ingest_paths
 from ingest.store import make_store
@@ -111,9 +113,24 @@ def build_index(root: Path) -> Path:
     return settings.data_dir
 
 
-def make_app(data_dir: Path, llm_url: str, **server) -> FastAPI:
+def make_app(data_dir: Path, llm_url: str, embedder: Embedder | None = None, **server) -> FastAPI:
     settings = make_settings(data_dir, llm_url, **server)
-    return create_app(Assistant(settings, embedder=HashEmbedder()), settings)
+    return create_app(Assistant(settings, embedder=embedder or HashEmbedder()), settings)
+
+
+class GatedEmbedder(HashEmbedder):
+    """HashEmbedder whose passages, when the library's upload worker embeds them, wait for
+    ``gate`` (open at first): a test closes it to hold an upload at "ingesting" while it
+    looks at the page or asks a question, and opens it to let the upload finish."""
+
+    def __init__(self):
+        self.gate = threading.Event()
+        self.gate.set()
+
+    def embed_passages(self, texts):
+        if threading.current_thread().name.startswith(UPLOAD_WORKER):
+            assert self.gate.wait(timeout=30), "the test never opened the gate"
+        return super().embed_passages(texts)
 
 
 @contextlib.contextmanager

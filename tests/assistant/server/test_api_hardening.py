@@ -284,12 +284,12 @@ def test_model_errors_reach_users_without_server_paths(data_dir):
 
 PROGRAMMATIC = ("/api/", "/v1/", "/gradio_api/", "/monitoring")
 # Exempt from the API key, as the README says: the chat's pages and their assets (guarded
-# by ui_username/ui_password when set) and the API's description (no data; "Try it out"
-# calls the guarded routes).
+# by ui_username/ui_password when set; the library's uploads refuse to work without them)
+# and the API's description (no data; "Try it out" calls the guarded routes).
 EXEMPT = re.compile(
     r"^/($|config/?$|assets/|static/|svelte/|theme\.css$|favicon\.ico$|robots\.txt$|"
     r"manifest\.json$|pwa_icon|login/?$|logout$|gradio\.js$|embed-demo$|documents/|"
-    r"docs$|docs-assets|openapi\.json$)"
+    r"library$|library\.js$|library/uploads|docs$|docs-assets|openapi\.json$)"
 )
 
 
