@@ -335,15 +335,16 @@ def exported_conversation(turns: list[Turn], root: str) -> dict:
 
 
 def status_note(turn: Turn, text: dict[str, str]) -> str:
-    """What the chat says of a turn beside its answer: why it is not a checked answer."""
-    notes = {
-        "not_verified": text["not_verified"],
-        "refused": text["refused"],
-        "stopped": text["stopped"],
-        "error": text[ERROR_LABELS.get(turn.error_kind, "error_unavailable")],
-        "busy": turn.error,
-    }
-    return notes.get(turn.status, "")
+    """What the chat says of a finished turn beside its answer, in the view and in the
+    exported conversation: why it is not a checked answer."""
+    match turn.status:
+        case "not_verified" | "refused" | "stopped":
+            return text[turn.status]
+        case "error":
+            return text[ERROR_LABELS.get(turn.error_kind, "error_unavailable")]
+        case "busy":
+            return text[f"busy_{turn.error_kind}"].format(seconds=turn.wait_s)
+    return ""
 
 
 def render_view(turns: list[Turn], root: str, language: str = DEFAULT_LANGUAGE) -> str:
@@ -364,7 +365,7 @@ def render_view(turns: list[Turn], root: str, language: str = DEFAULT_LANGUAGE) 
             "copyable": bool(turn.answer) and turn.status != "answering",
             "rateable": turn.status in ANSWERED,
             "regenerable": idle and number == len(turns) - 1,
-            "error_label": text[ERROR_LABELS.get(turn.error_kind, "error_unavailable")],
+            "note": status_note(turn, text),
             "sources": source_documents(turn, number, root),
         }
         for number, turn in enumerate(turns)

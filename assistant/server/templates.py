@@ -16,9 +16,11 @@ import jinja2
 from markupsafe import Markup
 
 STATIC_DIR = Path(str(resources.files("assistant") / "static"))
-# What a Markdown reader would take for markup or HTML in text: escaped with a backslash,
-# so that an article's "<script>" stays text wherever the file is opened.
-MARKDOWN_SPECIAL = re.compile(r"([\\`*_<>&])")
+# What a Markdown reader would take for markup or HTML in text, and the "]" that closes a
+# link's or an image's text: escaped with a backslash, so that an article's "<script>" or
+# "![](http://tracker/p.png)" stays text wherever the file is opened, while an answer's
+# "[1]" (no link without a "(", "[" or ":" after it) stays as it reads.
+MARKDOWN_SPECIAL = re.compile(r"[\\`*_<>&]|\](?=[(\[:])")
 
 
 def _template_source(folder: str, name: str) -> str | None:
@@ -29,7 +31,7 @@ def _template_source(folder: str, name: str) -> str | None:
 
 def markdown_text(text: str) -> str:
     """``text`` for a Markdown file: read as text, not as markup."""
-    return MARKDOWN_SPECIAL.sub(r"\\\1", text)
+    return MARKDOWN_SPECIAL.sub(lambda special: "\\" + special.group(), text)
 
 
 @cache

@@ -125,6 +125,24 @@ def test_the_markdown_export_keeps_markers_and_shows_markup_as_text():
     assert f"## And then?\n\n*{vietnamese['error_unavailable']}*\n" in markdown
 
 
+def test_the_markdown_export_says_why_a_turn_was_not_answered_as_the_view_does():
+    busy = Turn("Again?", status="busy", error_kind="queue_full", wait_s=12)
+    view = render_view([lantern_turn(), busy], "/", "vi")
+    note = ui_text("vi")["busy_queue_full"].format(seconds=12)
+
+    assert html.escape(note, quote=False) in view
+    assert f"## Again?\n\n*{note}*\n" in export_of(view, "md")
+
+
+def test_no_link_or_image_of_an_article_or_answer_comes_alive_in_the_markdown_export():
+    turn = lantern_turn()
+    turn.question = "Is ![x](http://tracker.example/p.png) [here](javascript:alert(1)) [1]?"
+    markdown = export_of(render_view([turn], "/"), "md")
+
+    assert not re.search(r"(?<!\\)\]\(", markdown)  # every "](" of text escaped
+    assert r"![x\](http://tracker.example/p.png) [here\](javascript:alert(1)) [1]?" in markdown
+
+
 @pytest.fixture
 def handlers(tmp_path):
     """The chat's rate and regenerate handlers, a Gradio request, and the ratings' store."""
