@@ -14,6 +14,7 @@ needs no server: the view carries it as Markdown and JSON, and chat.js saves the
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -36,7 +37,7 @@ from assistant.languages import DEFAULT_LANGUAGE
 from assistant.questions import InvalidQuestion, check_question
 from assistant.server.admission import Admission, Busy
 from assistant.server.generation import client_of
-from assistant.server.public import hide_paths, public_events
+from assistant.server.public import public_events
 from assistant.server.templates import STATIC_DIR, render, render_markdown, static_text
 from assistant.server.ui_text import accepted_language, chat_language, ui_text
 from assistant.server.urls import document_url, public_root
@@ -56,6 +57,8 @@ from assistant.types import (
 if TYPE_CHECKING:
     from assistant.service import Assistant
     from assistant.settings import Settings
+
+logger = logging.getLogger(__name__)
 
 CHAT_JS = static_text("chat.js")
 CHAT_CSS = STATIC_DIR / "chat.css"
@@ -519,8 +522,8 @@ def build_ui(
         and, when sent, ``comment``; without one the earlier comment stays); the view."""
         rated_id = event_value(event, "answer")
         turn = next((t for t in turns if t.status in ANSWERED and t.answer_id == rated_id), None)
-        if turn is None:
-            raise gr.Error("answer: this conversation has no such answer; reload the page.")
+        if turn is None:  # a page that sends what the chat never showed, or a stale one
+            raise gr.Error(ui_text(language_of(request, turns))["feedback_no_such_answer"])
         comment = event_value(event, "comment")
         rated = Feedback(
             question=turn.question,
@@ -536,7 +539,11 @@ def build_ui(
         try:
             feedback.record(rated)
         except (InvalidFeedback, FeedbackStoreError) as error:
-            raise gr.Error(hide_paths(str(error))) from error
+            # The reader gets their language; the cause, naming the field or the file, is
+            # for the server's log.
+            logger.warning("A rating was not stored: %s", error)
+            text = ui_text(language_of(request, turns))
+            raise gr.Error(text["feedback_not_saved"]) from error
         turn.rating, turn.comment = rated.rating, rated.comment
         return render_view(turns, root_of(request), language_of(request, turns))
 
