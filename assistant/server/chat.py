@@ -476,6 +476,9 @@ def build_ui(
         """Answers the last of ``turns`` once ``admission`` lets it, the screen updated as
         the answer comes; the question box emptied to ``box`` unless None."""
         turn = turns[-1]
+        # Known at once (a few milliseconds), so that the chat speaks the question's language
+        # while it waits in the queue too; the answer is then asked in it.
+        turn.language = assistant.answerer.detect_language(turn.question, turn.history)
         try:
             ticket = admission.admit(client_of(request.request))
         except Busy as busy:
@@ -502,7 +505,9 @@ def build_ui(
             turn.status = "searching"
             if update := changed():
                 yield update
-            events = public_events(assistant.stream(turn.question, history=turn.history))
+            events = public_events(
+                assistant.stream(turn.question, history=turn.history, language=turn.language)
+            )
             try:
                 for event in events:
                     apply_event(turn, event)

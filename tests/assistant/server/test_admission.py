@@ -429,7 +429,8 @@ def test_a_queued_chat_question_shows_its_place_then_is_answered(data_dir):
         queue.release(holder)
         *_, (_, final_view, turns, final_send, final_stop, *_) = list(views)
 
-    assert "your question is number 1 in the queue (about 10 s)" in queued_view
+    # In the question's language from the start: it is known before the question waits.
+    assert ui_text("vi")["queued"].format(position=1, seconds=10) in queued_view
     assert box["value"] == ""  # emptied for the next question
     assert (queued_send["interactive"], queued_stop["interactive"]) == (False, True)
     assert turns[-1].status == "done"
@@ -447,10 +448,10 @@ def test_a_full_queue_tells_the_chat_user_it_is_busy(data_dir):
     assert "value" not in question_box  # left as it is: the question stays, to send again
     assert send["interactive"] is True
     assert turns[-1].status == "busy"
-    assert "The assistant is busy answering other questions. Try again in about 10 s." in view
+    assert ui_text("vi")["busy_queue_full"].format(seconds=10) in view  # the question's language
 
 
-def test_a_refused_chat_question_is_said_in_the_browser_language(data_dir):
+def test_a_refused_chat_question_is_said_in_its_language_else_the_browsers(data_dir):
     queue = admission(concurrent_answers=1, max_pending=0)
     queue.admit("127.0.0.2")
     respond, request = chat_respond(data_dir, "http://unused", queue, "de-DE,de;q=0.9")
@@ -462,7 +463,9 @@ def test_a_refused_chat_question_is_said_in_the_browser_language(data_dir):
     with pytest.raises(gr.Error) as control:
         list(respond("Wie\x1b viele?", [], request))
 
-    assert german["busy_queue_full"].format(seconds=10) in view
+    # A Vietnamese question, turned away: in Vietnamese. No question taken: in German.
+    assert ui_text("vi")["busy_queue_full"].format(seconds=10) in view
+    assert german["busy_queue_full"].format(seconds=10) not in view
     assert (blank.value.title, blank.value.message) == (
         german["question_not_sent"],
         german["question_blank"],

@@ -129,7 +129,9 @@ def test_enter_sends_shift_enter_breaks_the_line_and_send_waits_for_the_answer(p
     expect(page.locator(".na-answer.na-done")).to_have_count(2)
 
 
-def test_stop_ends_a_streaming_answer(page, data_dir):
+def test_a_queued_question_shows_its_place_and_stop_ends_a_streaming_answer(
+    page, browser, data_dir
+):
     with (
         FakeOpenAIServer(reply=scripted_reply, token_delay_s=1.0) as slow,
         live_server(make_app(data_dir, slow.base_url)) as url,
@@ -140,11 +142,28 @@ def test_stop_ends_a_streaming_answer(page, data_dir):
         expect(page.locator(".na-answering .na-status")).to_contain_text(
             VI["writing"].partition("{passages}")[2]
         )
-        page.locator("#na-stop").click()
+        # Another asker, while the model (one answer at a time) is busy: their place.
+        waiting_context = browser.new_context(viewport=DESKTOP)
+        try:
+            waiting = waiting_context.new_page()
+            waiting.goto(f"{url}/")
+            ask(waiting, VI_FOLLOW_UP)
+            place = VI["queued"].format(position=1, seconds="").partition("(")[0]
+            expect(waiting.locator(".na-queued .na-status")).to_contain_text(place)
 
-        expect(page.locator(".na-answer.na-stopped")).to_contain_text(VI["stopped"])
-        expect(page.locator("#na-send")).to_be_enabled()
-        expect(page.locator("#na-stop")).to_be_disabled()
+            page.locator("#na-stop").click()
+
+            expect(page.locator(".na-answer.na-stopped")).to_contain_text(VI["stopped"])
+            expect(page.locator("#na-send")).to_be_enabled()
+            expect(page.locator("#na-stop")).to_be_disabled()
+            # The waiting question's turn: it is searched, then read.
+            expect(waiting.locator(".na-answering .na-status")).to_contain_text(
+                VI["writing"].partition("{passages}")[2]
+            )
+            waiting.locator("#na-stop").click()
+            expect(waiting.locator(".na-answer.na-stopped")).to_have_count(1)
+        finally:
+            waiting_context.close()
         page.wait_for_timeout(2000)  # tokens still arriving would show here
         expect(page.locator(".na-answer.na-stopped")).to_have_count(1)
 
