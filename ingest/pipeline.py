@@ -57,6 +57,8 @@ class IngestReport:
     removed: list[str] = field(default_factory=list)
     repaired: list[str] = field(default_factory=list)  # left incomplete by an interrupted run
     rebuilt: bool = False  # the embedder changed, so the whole index was redone
+    # (file, doc_id): names held by a document from outside ``ingest_paths``' own_folder
+    foreign: list[tuple[str, str]] = field(default_factory=list)
     chunks: int = 0
     seconds: float = 0.0
 
@@ -104,7 +106,15 @@ def ingest_paths(
     detector: LanguageDetector,
     prune: bool = False,
     progress: bool = True,
+    own_folder: Path | None = None,
 ) -> IngestReport:
+    """Ingests ``paths`` into ``store`` (see the module docstring).
+
+    With ``own_folder`` (the library's uploads), only documents read from that folder may
+    be replaced: a name (file name or record id) held by any other document, the corpus's
+    included, is reported in ``IngestReport.foreign`` and nothing is written for it. Names
+    are checked rather than namespaced so that uploads keep the ids `assistant ingest`
+    gives the same folder, and the answers' citations keep naming the files."""
     started = perf_counter()
     report = IngestReport(repaired=store.drop_incomplete())
     stored = store.manifest()
@@ -116,6 +126,8 @@ def ingest_paths(
 
     with _progress_bar(progress) as bar:
         scanned = _scan(paths, settings, embedder, report, bar)
+        if own_folder is not None:
+            _drop_foreign(scanned, stored, store, own_folder, report)
         plan = _plan(scanned, stored, store, prune)
         writes = _report_plan(plan, scanned, stored, report)
         task = bar.add_task("Embedding and storing", total=len(writes))
@@ -194,6 +206,25 @@ def _scan(
                 document = replace(raw, text=cleaned.text, url=raw.url or cleaned.url)
                 scanned[raw.doc_id] = (document, content_hash(document, settings, embedder))
     return scanned
+
+
+def _drop_foreign(
+    scanned: dict[str, tuple[Document, str]],
+    stored: dict[str, ManifestEntry],
+    store: VectorStore,
+    own_folder: Path,
+    report: IngestReport,
+) -> None:
+    """Takes out of ``scanned`` each name held, as its id or an alias, by a stored document
+    whose source is not in ``own_folder``, and reports it in ``report.foreign``."""
+    holders = {name: doc_id for doc_id, kept in stored.items() for name in (doc_id, *kept.aliases)}
+    own = own_folder.resolve()
+    for name in sorted(scanned.keys() & holders.keys()):
+        holder = store.get_document(holders[name])
+        if holder is not None and Path(holder.source_path).resolve().is_relative_to(own):
+            continue
+        document = scanned.pop(name)[0]
+        report.foreign.append((document.source_path, name))
 
 
 def _plan(

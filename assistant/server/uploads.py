@@ -6,7 +6,9 @@ state kept for the page to follow.
 An indexed file is kept as ``<data_dir>/uploads/<name>`` and its document id is its name,
 as ``assistant ingest <data_dir>/uploads`` would name it: uploading a file of the same name
 again replaces it, and the command line can ingest the folder again (with ``--prune``, list
-it beside the corpus or its documents are dropped). A file that is not indexed leaves
+it beside the corpus or its documents are dropped). A name (a file's, or a record's id)
+held by a document that did not come from the uploads folder, the corpus's say, is
+refused: an upload never replaces an article it did not add. A file that is not indexed leaves
 nothing behind: ingestion writes a document whole or not at all, the file is deleted and
 an earlier file of its name put back. The store's lexical index is updated in place by
 the ingest, so retrieval finds an uploaded document at once."""
@@ -186,6 +188,7 @@ class Uploads:
                 store=assistant.store,
                 detector=assistant.detector,
                 progress=False,
+                own_folder=self.folder,
             )
         except BaseException:
             self._put_back(target, previous)
@@ -207,6 +210,9 @@ def settle(upload: FileUpload, report: IngestReport, path: Path) -> None:
     problems = [
         hide_paths(why if where == str(path) else f"{where.replace(str(path), upload.name)}: {why}")
         for where, why in report.failed
+    ] + [
+        f"{doc_id} is an article of the library that was not uploaded here; rename the file"
+        for _, doc_id in report.foreign
     ]
     skipped = [name for name, _ in report.skipped]
     if not (report.new or report.changed or skipped):

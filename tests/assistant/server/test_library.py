@@ -241,6 +241,29 @@ def test_dated_documents_come_first_with_their_date(client):
     assert '<td class="library-date">2031-05-01</td>' in client.get("/library").text
 
 
+def test_an_upload_cannot_replace_an_article_it_did_not_upload(client, data_dir):
+    assistant = client.app.state.assistant
+    lantern = assistant.document("en/lantern.txt")
+    records = [
+        {"id": "en/lantern.txt", "text": KITES.format(3)},
+        {"id": "kites-3", "text": KITES.format(4)},
+    ]
+    job = upload(
+        client,
+        ("takeover.jsonl", "\n".join(json.dumps(r) for r in records).encode()),
+        ("other.txt", KITES.format(5).encode()),
+    )
+
+    files = by_name(job)
+    assert files["takeover.jsonl"]["state"] == "done"
+    assert [d["doc_id"] for d in files["takeover.jsonl"]["documents"]] == ["kites-3"]
+    [problem] = files["takeover.jsonl"]["problems"]
+    assert "en/lantern.txt" in problem and "rename the file" in problem
+    assert files["other.txt"]["outcome"] == "added"
+    kept = assistant.document("en/lantern.txt")
+    assert (kept.text, kept.source_path) == (lantern.text, lantern.source_path)
+
+
 def test_questions_are_answered_while_an_upload_is_ingested(client, embedder):
     embedder.gate.clear()
     try:
