@@ -189,6 +189,8 @@ class Uploads:
                 detector=assistant.detector,
                 progress=False,
                 own_folder=self.folder,
+                rebuild=False,  # never wipe the index for an upload
+                wait=True,  # for an `assistant ingest` on the same index: this is a worker
             )
         except BaseException:
             self._put_back(target, previous)

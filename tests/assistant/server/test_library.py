@@ -264,6 +264,29 @@ def test_an_upload_cannot_replace_an_article_it_did_not_upload(client, data_dir)
     assert (kept.text, kept.source_path) == (lantern.text, lantern.source_path)
 
 
+def test_an_upload_never_rebuilds_an_index_of_another_embedding_model(data_dir, llm_server):
+    class OtherEmbedder(GatedEmbedder):
+        name = "other-embedder"
+
+    app = make_app(
+        data_dir,
+        llm_server.base_url,
+        embedder=OtherEmbedder(),
+        ui_username=AUTH[0],
+        ui_password=AUTH[1],
+    )
+    with TestClient(app) as other_client:
+        other_client.auth = AUTH
+        store = app.state.assistant.store
+        before = store.manifest()
+        job = upload(other_client, ("storks.md", MOON.replace("Moonflower", "Stork").encode()))
+
+    [problem] = by_name(job)["storks.md"]["problems"]
+    assert "another embedding model; run `assistant ingest` first" in problem
+    assert store.manifest() == before
+    assert not (data_dir / "uploads" / "storks.md").exists()
+
+
 def test_questions_are_answered_while_an_upload_is_ingested(client, embedder):
     embedder.gate.clear()
     try:
