@@ -42,6 +42,7 @@ FileState = Literal["queued", "ingesting", "done", "failed"]
 Outcome = Literal["added", "replaced", "already_indexed"]
 MAX_JOBS = 100  # finished uploads whose results are kept for the page to read
 STAGING = ".incoming"  # ingest skips dot-folders, so `assistant ingest uploads/` does too
+PREVIOUS = ".previous"  # in a job's staging folder: the earlier files of the names it replaces
 WORKER_NAME = "upload-ingest"  # the worker thread's name
 MAX_NAME_BYTES = 255  # the longest file name most file systems take
 
@@ -103,6 +104,22 @@ class Uploads:
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix=WORKER_NAME)
         self._jobs: dict[str, UploadJob] = {}
         self._lock = threading.Lock()  # guards _jobs
+        self._recover()
+
+    def _recover(self) -> None:
+        """Undoes what a server stopped mid-upload left behind: puts back each earlier file
+        set aside whose name has no file (the new one was not in place yet, or was taken
+        away), and deletes the staging folders."""
+        staging = self.folder / STAGING
+        if not staging.is_dir():
+            return
+        for previous in staging.glob(f"*/{PREVIOUS}/*"):
+            target = self.folder / previous.name
+            if not target.exists():
+                logger.warning("Putting back %s, left aside by an interrupted upload", target)
+                os.replace(previous, target)
+        for leftover in staging.iterdir():
+            shutil.rmtree(leftover, ignore_errors=True)
 
     def job(self, job_id: str) -> UploadJob | None:
         """The upload ``job_id``; None when unknown or forgotten (``MAX_JOBS``)."""
@@ -123,9 +140,17 @@ class Uploads:
             if refusal := self._refusal(name, incoming.size, taken):
                 upload.fail(refusal)
                 continue
-            staging.mkdir(parents=True, exist_ok=True)
-            with (staging / name).open("wb") as out:
-                shutil.copyfileobj(incoming.content, out)
+            try:
+                staging.mkdir(parents=True, exist_ok=True)
+                with (staging / name).open("wb") as out:
+                    shutil.copyfileobj(incoming.content, out)
+            except OSError as error:  # a full disk, say: this file only
+                logger.exception("Upload %r could not be staged", name)
+                (staging / name).unlink(missing_ok=True)
+                upload.fail(
+                    hide_paths(f"could not be stored on the server: {error.strerror or error}")
+                )
+                continue
             staged.append((upload, staging / name))
         with self._lock:
             self._jobs[job.job_id] = job
@@ -134,6 +159,8 @@ class Uploads:
                 del self._jobs[old]
         if staged:
             self._worker.submit(self._ingest_all, staged, staging)
+        else:
+            shutil.rmtree(staging, ignore_errors=True)
         return job
 
     def _refusal(self, name: str, size: int, taken: set[str]) -> str | None:
@@ -173,8 +200,8 @@ class Uploads:
     def _ingest(self, upload: FileUpload, staged: Path, staging: Path) -> None:
         """Puts the staged file in place, the earlier one of its name aside, and ingests it;
         puts the earlier one back when it is not indexed."""
-        # Sent names never start with a dot (_refusal): ".previous" is no sent file's.
-        target, previous = self.folder / upload.name, staging / ".previous" / upload.name
+        # Sent names never start with a dot (_refusal): PREVIOUS is no sent file's.
+        target, previous = self.folder / upload.name, staging / PREVIOUS / upload.name
         if target.exists():
             previous.parent.mkdir(exist_ok=True)
             os.replace(target, previous)

@@ -4,6 +4,8 @@ file reported by name, good ones searchable at once, answers going on meanwhile.
 
 from __future__ import annotations
 
+import errno
+import io
 import json
 import time
 from collections.abc import Iterator
@@ -13,7 +15,9 @@ from fastapi.testclient import TestClient
 
 from assistant.server.chat import render_view
 from assistant.server.routers import library as library_router
+from assistant.server.routers.library import job_json
 from assistant.server.ui_text import ui_text
+from assistant.server.uploads import IncomingFile, Uploads
 from tests.support.web import CORPUS, VI_QUESTION, GatedEmbedder, assert_error, make_app
 
 AUTH = ("ana", "pw")
@@ -285,6 +289,45 @@ def test_an_upload_never_rebuilds_an_index_of_another_embedding_model(data_dir, 
     assert "another embedding model; run `assistant ingest` first" in problem
     assert store.manifest() == before
     assert not (data_dir / "uploads" / "storks.md").exists()
+
+
+def test_a_restart_puts_back_what_an_interrupted_upload_set_aside(client, data_dir):
+    uploads = data_dir / "uploads"
+    interrupted = uploads / ".incoming" / "job-killed-mid-ingest"
+    (interrupted / ".previous").mkdir(parents=True)
+    (interrupted / ".previous" / "ferry.txt").write_text("The earlier version.")
+    (interrupted / "staged.txt").write_text("A file never ingested.")
+    (interrupted / ".previous" / "kites.txt").write_text("Older than the file in place.")
+
+    Uploads(client.app.state.assistant)
+
+    assert (uploads / "ferry.txt").read_text() == "The earlier version."
+    assert "150 kites" in (uploads / "kites.txt").read_text()  # a file in place is kept
+    assert list((uploads / ".incoming").iterdir()) == []
+    (uploads / "ferry.txt").unlink()
+
+
+def test_a_file_that_cannot_be_stored_fails_alone(client, data_dir):
+    class FullDisk(io.BytesIO):
+        def read(self, *args):
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    uploads = client.app.state.uploads
+    job = uploads.submit(
+        [
+            IncomingFile("full.txt", 10, FullDisk()),
+            IncomingFile(
+                "fits.txt", len(MOON), io.BytesIO(MOON.replace("Moonflower", "Lotus").encode())
+            ),
+        ]
+    )
+
+    files = by_name(follow(client, job_json(job, "/")))
+    assert files["full.txt"]["state"] == "failed"
+    assert "No space left on device" in files["full.txt"]["problems"][0]
+    assert files["fits.txt"]["outcome"] == "added"
+    assert not (data_dir / "uploads" / "full.txt").exists()
+    assert list((data_dir / "uploads" / ".incoming").iterdir()) == []
 
 
 def test_questions_are_answered_while_an_upload_is_ingested(client, embedder):
