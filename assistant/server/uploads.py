@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, BinaryIO, Literal
 from assistant.server.public import hide_paths
 from ingest.errors import ReadError
 from ingest.pipeline import IngestReport, ingest_paths
-from ingest.readers import reader_for
+from ingest.readers import reader_for, supported_suffixes
 
 if TYPE_CHECKING:
     from assistant.service import Assistant
@@ -56,6 +56,20 @@ class IncomingFile:
     content: BinaryIO
 
 
+@dataclass(frozen=True)
+class Problem:
+    """Why a file, or one of its records, was not indexed: ``code`` names its wording in
+    the page's catalogue (``upload_problem_<code>``), ``details`` fill its placeholders.
+    A reader's own reason (a bad JSON line, say) comes as the ``reason`` detail, in English."""
+
+    code: str
+    details: dict[str, str] = field(default_factory=dict)
+
+    def worded(self, text: dict[str, str]) -> str:
+        """The problem in the language of the catalogue ``text``."""
+        return text[f"upload_problem_{self.code}"].format(**self.details)
+
+
 @dataclass
 class FileUpload:
     """One file of an upload and what became of it; ``problems`` say why it failed, or
@@ -66,9 +80,9 @@ class FileUpload:
     outcome: Outcome | None = None
     documents: list[str] = field(default_factory=list)  # the ids it is indexed under
     chunks: int = 0
-    problems: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
 
-    def fail(self, *problems: str) -> None:
+    def fail(self, *problems: Problem) -> None:
         """Marks the file failed, for ``problems``."""
         self.problems = list(problems)
         self.state = "failed"  # last: the page may read the file meanwhile
@@ -147,9 +161,8 @@ class Uploads:
             except OSError as error:  # a full disk, say: this file only
                 logger.exception("Upload %r could not be staged", name)
                 (staging / name).unlink(missing_ok=True)
-                upload.fail(
-                    hide_paths(f"could not be stored on the server: {error.strerror or error}")
-                )
+                reason = hide_paths(error.strerror or str(error))
+                upload.fail(Problem("not_stored", {"reason": reason}))
                 continue
             staged.append((upload, staging / name))
         with self._lock:
@@ -163,25 +176,23 @@ class Uploads:
             shutil.rmtree(staging, ignore_errors=True)
         return job
 
-    def _refusal(self, name: str, size: int, taken: set[str]) -> str | None:
+    def _refusal(self, name: str, size: int, taken: set[str]) -> Problem | None:
         """Why a file is not even tried, None when it is."""
         if not name or name.startswith(".") or any(unicodedata.category(c)[0] == "C" for c in name):
-            return "needs a name that does not start with a dot and has no control characters"
+            return Problem("bad_name")
         if len(name.encode()) > MAX_NAME_BYTES:
-            return f"its name is over {MAX_NAME_BYTES} bytes: shorten it"
+            return Problem("name_too_long", {"bytes": str(MAX_NAME_BYTES)})
         if name in taken:
-            return "another file of this upload has the same name"
+            return Problem("same_name")
         if size > self.max_bytes:
-            return (
-                f"{size / 1e6:.1f} MB is over the {self.max_bytes / 1e6:.1f} MB limit "
-                "(server.max_upload_mb)"
-            )
+            limit = f"{self.max_bytes / 1e6:.1f}"
+            return Problem("too_big", {"size": f"{size / 1e6:.1f}", "limit": limit})
         if size == 0:
-            return "empty file"
+            return Problem("empty")
         try:
             reader_for(name)
-        except ReadError as error:
-            return str(error)
+        except ReadError:
+            return Problem("unsupported", {"types": ", ".join(sorted(supported_suffixes()))})
         return None
 
     def _ingest_all(self, staged: list[tuple[FileUpload, Path]], staging: Path) -> None:
@@ -192,7 +203,7 @@ class Uploads:
                     self._ingest(upload, path, staging)
                 except Exception as error:  # one file's failure must not strand the others
                     logger.exception("Upload %r failed", upload.name)
-                    upload.fail(hide_paths(f"not indexed: {error}"))
+                    upload.fail(Problem("not_indexed", {"reason": hide_paths(str(error))}))
                 self.assistant.library.forget()
         finally:
             shutil.rmtree(staging, ignore_errors=True)
@@ -237,17 +248,20 @@ def settle(upload: FileUpload, report: IngestReport, path: Path) -> None:
     """``upload``'s state, outcome, documents and problems from the report of ingesting
     it alone, from ``path``; a problem names a record by the file's name, not the path."""
     problems = [
-        hide_paths(why if where == str(path) else f"{where.replace(str(path), upload.name)}: {why}")
+        Problem("not_indexed", {"reason": hide_paths(_named(where, why, path, upload.name))})
         for where, why in report.failed
-    ] + [
-        f"{doc_id} is an article of the library that was not uploaded here; rename the file"
-        for _, doc_id in report.foreign
-    ]
+    ] + [Problem("not_uploaded_here", {"doc_id": doc_id}) for _, doc_id in report.foreign]
     skipped = [name for name, _ in report.skipped]
     if not (report.new or report.changed or skipped):
-        upload.fail(*(problems or ["no document found in the file"]))
+        upload.fail(*(problems or [Problem("no_document")]))
         return
     upload.documents = [*report.new, *report.changed, *skipped]
     upload.chunks, upload.problems = report.chunks, problems
     upload.outcome = "added" if report.new else "replaced" if report.changed else "already_indexed"
     upload.state = "done"  # last: the page may read the file meanwhile
+
+
+def _named(where: str, why: str, path: Path, name: str) -> str:
+    """A failure of the file at ``path`` as ``why``; of one of its records, as ``why`` after
+    the record's place, the file named ``name``."""
+    return why if where == str(path) else f"{where.replace(str(path), name)}: {why}"

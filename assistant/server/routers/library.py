@@ -60,6 +60,11 @@ async def require_upload_rights(request: Request, settings: SettingsDep) -> None
         )
 
 
+def request_text(request: Request) -> dict[str, str]:
+    """The catalogue of the request's language (``Accept-Language``)."""
+    return ui_text(accepted_language(request.headers.get("accept-language")))
+
+
 @router.get("/library")
 def library_page(
     request: Request,
@@ -98,12 +103,13 @@ def library_js() -> FileResponse:
     return FileResponse(STATIC_DIR / "library.js", media_type="text/javascript")
 
 
-def job_json(job: UploadJob, root: str) -> dict:
-    """An upload as the page follows it: each file's state, outcome, problems, and its
-    documents with their article pages."""
+def job_json(job: UploadJob, root: str, text: dict[str, str]) -> dict:
+    """An upload as the page follows it: each file's state, outcome, problems (worded from
+    the catalogue ``text``), and its documents with their article pages."""
     files = []
     for upload in job.files:
         item = asdict(upload)
+        item["problems"] = [problem.worded(text) for problem in upload.problems]
         item["documents"] = [
             {"doc_id": doc_id, "url": document_url(root, doc_id)} for doc_id in upload.documents
         ]
@@ -145,7 +151,7 @@ async def upload(request: Request, settings: SettingsDep, uploads: UploadsDep) -
         job = await run_in_threadpool(uploads.submit, incoming)
     finally:
         await form.close()
-    return job_json(job, public_root(request, server.public_url))
+    return job_json(job, public_root(request, server.public_url), request_text(request))
 
 
 @router.get("/library/uploads/{job_id}", dependencies=[Depends(require_upload_rights)])
@@ -156,4 +162,4 @@ def upload_status(
     job = uploads.job(job_id)
     if job is None:
         raise ApiError(404, "not_found_error", f"No upload {job_id!r}.")
-    return job_json(job, public_root(request, settings.server.public_url))
+    return job_json(job, public_root(request, settings.server.public_url), request_text(request))

@@ -21,6 +21,7 @@ from assistant.server.uploads import IncomingFile, Uploads
 from tests.support.web import CORPUS, VI_QUESTION, GatedEmbedder, assert_error, make_app
 
 AUTH = ("ana", "pw")
+EN = ui_text("en")
 UPLOAD_HEADERS = {"X-Library-Upload": "1"}
 MAX_UPLOAD_MB = 0.01  # 10 kB: a test file over it stays small
 # Uploads are longer than 120 characters: a shorter text waits seconds for lingua's precise
@@ -189,11 +190,12 @@ def test_good_files_are_indexed_at_once_and_each_bad_one_reported_by_name(client
     assert (good["state"], good["outcome"]) == ("done", "added")
     assert good["documents"] == [{"doc_id": "moonflower.md", "url": "/documents/moonflower.md"}]
     assert all(file["state"] == "failed" and file["problems"] for file in files.values())
-    assert "unsupported file type" in files["tool.exe"]["problems"][0]
-    assert files["blank.txt"]["problems"] == ["empty file"]
+    assert files["tool.exe"]["problems"][0].startswith("Unsupported file type: send ")
+    assert ".md" in files["tool.exe"]["problems"][0]
+    assert files["blank.txt"]["problems"] == [EN["upload_problem_empty"]]
     assert "server.max_upload_mb" in files["huge.txt"]["problems"][0]
-    assert files["broken.jsonl"]["problems"][0].startswith("broken.jsonl:1: ")
-    assert "shorten it" in files[long_name]["problems"][0]
+    assert files["broken.jsonl"]["problems"][0].startswith("Not indexed: broken.jsonl:1: ")
+    assert files[long_name]["problems"] == ["Its name is over 255 bytes: shorten it."]
     assert str(data_dir) not in json.dumps(job)  # no server path leaves the server
 
     listed = {d["doc_id"]: d for d in listing(client, q="moonflower")["documents"]}
@@ -291,6 +293,26 @@ def test_an_upload_never_rebuilds_an_index_of_another_embedding_model(data_dir, 
     assert not (data_dir / "uploads" / "storks.md").exists()
 
 
+def test_each_refusal_is_worded_in_the_readers_language(client):
+    response = client.post(
+        "/library/uploads",
+        files=[
+            ("files", (name, b"x"))
+            for name in ("tool.exe", ".hidden.txt", "twice.txt", "twice.txt")
+        ],
+        headers={**UPLOAD_HEADERS, "Accept-Language": "vi"},
+    )
+
+    vi = ui_text("vi")
+    problems = [file["problems"] for file in response.json()["files"]]
+    assert problems[0][0].startswith(vi["upload_problem_unsupported"].split("{")[0])
+    assert problems[1:] == [
+        [vi["upload_problem_bad_name"]], [], [vi["upload_problem_same_name"]]
+    ]  # fmt: skip
+    assert vi["upload_problem_bad_name"] != EN["upload_problem_bad_name"]
+    follow(client, response.json())
+
+
 def test_a_restart_puts_back_what_an_interrupted_upload_set_aside(client, data_dir):
     uploads = data_dir / "uploads"
     interrupted = uploads / ".incoming" / "job-killed-mid-ingest"
@@ -322,7 +344,7 @@ def test_a_file_that_cannot_be_stored_fails_alone(client, data_dir):
         ]
     )
 
-    files = by_name(follow(client, job_json(job, "/")))
+    files = by_name(follow(client, job_json(job, "/", EN)))
     assert files["full.txt"]["state"] == "failed"
     assert "No space left on device" in files["full.txt"]["problems"][0]
     assert files["fits.txt"]["outcome"] == "added"
