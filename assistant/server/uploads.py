@@ -114,7 +114,7 @@ class Uploads:
         self.assistant = assistant
         settings = assistant.settings
         self.folder = settings.data_dir / "uploads"
-        self.max_bytes = int(settings.server.max_upload_mb * 1_000_000)
+        self.max_bytes = settings.server.max_upload_bytes
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix=WORKER_NAME)
         self._jobs: dict[str, UploadJob] = {}
         self._lock = threading.Lock()  # guards _jobs

@@ -148,6 +148,16 @@ def test_the_list_comes_a_page_at_a_time(client, monkeypatch):
     assert 'rel="prev" href="?q=&amp;page=1"' in second and 'rel="next"' not in second
 
 
+def test_a_page_address_out_of_range_still_shows_the_page(client):
+    long_query = client.get("/library", params={"q": "lantern" + "x" * 200})
+    page_zero = client.get("/library", params={"page": 0})
+
+    assert long_query.status_code == page_zero.status_code == 200
+    assert long_query.headers["content-type"].startswith("text/html")
+    assert '<tr data-doc-id="en/lantern.txt"' in page_zero.text  # the first page's list
+    assert 'value="lantern' + "x" * 193 + '"' in long_query.text
+
+
 def test_without_a_sign_in_nobody_may_upload(data_dir, llm_server):
     with TestClient(make_app(data_dir, llm_server.base_url)) as open_client:
         page = open_client.get("/library")
