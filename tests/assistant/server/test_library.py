@@ -17,7 +17,7 @@ from assistant.server.chat import render_view
 from assistant.server.routers import library as library_router
 from assistant.server.routers.library import job_json
 from assistant.server.ui_text import ui_text
-from assistant.server.uploads import IncomingFile, Uploads
+from assistant.server.uploads import IncomingFile, Uploads, upload_name
 from tests.support.web import CORPUS, VI_QUESTION, GatedEmbedder, assert_error, make_app
 
 AUTH = ("ana", "pw")
@@ -156,6 +156,29 @@ def test_a_page_address_out_of_range_still_shows_the_page(client):
     assert long_query.headers["content-type"].startswith("text/html")
     assert '<tr data-doc-id="en/lantern.txt"' in page_zero.text  # the first page's list
     assert 'value="lantern' + "x" * 193 + '"' in long_query.text
+
+
+def test_the_list_is_read_again_after_forget_only(client, monkeypatch):
+    library = client.app.state.assistant.library
+    total = library.page().total
+    monkeypatch.setattr(library.store, "summaries", lambda: [])
+
+    cached = library.page().total
+    library.forget()
+
+    forgotten = library.page().total
+    library.forget()  # for the tests after this one, which read the store itself
+
+    assert cached == total > 0
+    assert forgotten == 0
+
+
+@pytest.mark.parametrize(
+    ("sent", "stored"),
+    [("../a.txt", "a.txt"), ("..\\a.txt", "a.txt"), ("C:\\x\\..\\b.md", "b.md"), ("a/..", "..")],
+)
+def test_a_sent_path_keeps_only_its_last_part(sent, stored):
+    assert upload_name(sent) == stored
 
 
 def test_without_a_sign_in_nobody_may_upload(data_dir, llm_server):
@@ -360,6 +383,16 @@ def test_a_file_that_cannot_be_stored_fails_alone(client, data_dir):
     assert files["fits.txt"]["outcome"] == "added"
     assert not (data_dir / "uploads" / "full.txt").exists()
     assert list((data_dir / "uploads" / ".incoming").iterdir()) == []
+
+
+def test_a_path_like_name_never_leaves_the_uploads_folder(client, data_dir):
+    job = upload(client, ("../escape.txt", KITES.format(9).encode()), ("a/..", b"text"))
+
+    files = job["files"]
+    assert (files[0]["name"], files[0]["state"]) == ("escape.txt", "done")
+    assert files[1]["problems"] == [EN["upload_problem_bad_name"]]
+    assert (data_dir / "uploads" / "escape.txt").exists()
+    assert not (data_dir / "escape.txt").exists()
 
 
 def test_questions_are_answered_while_an_upload_is_ingested(client, embedder):
