@@ -40,21 +40,26 @@ def ingest(
     # Imported here so that `assistant --help` and the other commands stay quick.
     from assistant.settings import Settings
     from ingest.embedding import make_embedder
+    from ingest.errors import IndexBusyError
     from ingest.language import make_language_detector
     from ingest.pipeline import ingest_paths
     from ingest.store import make_store
 
-    settings = Settings()
-    report = ingest_paths(
-        paths or [settings.corpus_dir],
-        settings,
-        embedder=make_embedder(settings),
-        store=make_store(settings),
-        detector=make_language_detector(settings),
-        prune=prune,
-        progress=progress,
-    )
-    print_report(report, Console())
+    settings, console = Settings(), Console()
+    try:
+        report = ingest_paths(
+            paths or [settings.corpus_dir],
+            settings,
+            embedder=make_embedder(settings),
+            store=make_store(settings),
+            detector=make_language_detector(settings),
+            prune=prune,
+            progress=progress,
+        )
+    except IndexBusyError as busy:
+        console.print(f"[red]{busy}[/red]", highlight=False, soft_wrap=True)
+        raise typer.Exit(code=1) from None
+    print_report(report, console)
     if report.failed:
         raise typer.Exit(code=1)
 

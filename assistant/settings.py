@@ -228,6 +228,16 @@ class ServerSettings(Section):
             raise ValueError(f"must have no query or fragment: {url!r}")
         return url.rstrip("/")
 
+    @property
+    def ui_auth_configured(self) -> bool:
+        """Whether the chat has a sign-in (basic auth): both ui_username and ui_password."""
+        return bool(self.ui_username and self.ui_password)
+
+    @property
+    def max_upload_bytes(self) -> int:
+        """``max_upload_mb`` in bytes."""
+        return int(self.max_upload_mb * 1_000_000)
+
 
 class Settings(BaseSettings, IngestSettings):
     model_config = SettingsConfigDict(

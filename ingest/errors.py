@@ -26,3 +26,12 @@ class DiskFullError(OSError):
             f"the disk holding the index is full (while writing {writing}). Free space there, "
             "then run ingest again: the documents written so far are kept, the rest are redone."
         )
+
+
+class IndexBusyError(RuntimeError):
+    """Another process is ingesting into the same index."""
+
+
+class ForeignEmbedderError(RuntimeError):
+    """The index holds vectors of another embedding model, and this ingest may not rebuild
+    it (the library's uploads)."""

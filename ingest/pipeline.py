@@ -9,11 +9,14 @@ documents, each batch's chunks written before its records, so after a crash
 
 from __future__ import annotations
 
+import contextlib
 import errno
+import fcntl
 import hashlib
 import json
+import os
 import shutil
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from itertools import accumulate, pairwise
 from pathlib import Path
@@ -30,7 +33,7 @@ from rich.progress import (
 
 from ingest.chunking import EMBEDDING_TEXT_VERSION, chunk_document, embedding_texts
 from ingest.cleaning import clean_text, derive_title
-from ingest.errors import DiskFullError
+from ingest.errors import DiskFullError, ForeignEmbedderError, IndexBusyError
 from ingest.interfaces import Embedder, LanguageDetector, VectorStore
 from ingest.readers import ReadError, find_files, read_file
 from ingest.records import RECORD_VERSION, build_record
@@ -46,6 +49,9 @@ STORE_BATCH_CHUNKS = 4096
 # A write that fails with less than this free where the index lives failed for want of
 # space: Chroma reports a full disk as "Error in compaction", not as ENOSPC.
 MIN_FREE_BYTES = 64 * 2**20
+# Held by every ingest, in the index's folder: two ingests into one index would delete each
+# other's documents in progress (``drop_incomplete``), or rebuild under each other.
+LOCK_FILE = ".ingest.lock"
 
 
 @dataclass
@@ -57,6 +63,8 @@ class IngestReport:
     removed: list[str] = field(default_factory=list)
     repaired: list[str] = field(default_factory=list)  # left incomplete by an interrupted run
     rebuilt: bool = False  # the embedder changed, so the whole index was redone
+    # (file, doc_id): names held by a document from outside ``ingest_paths``' own_folder
+    foreign: list[tuple[str, str]] = field(default_factory=list)
     chunks: int = 0
     seconds: float = 0.0
 
@@ -104,18 +112,80 @@ def ingest_paths(
     detector: LanguageDetector,
     prune: bool = False,
     progress: bool = True,
+    own_folder: Path | None = None,
+    rebuild: bool = True,
+    wait: bool = False,
+) -> IngestReport:
+    """Ingests ``paths`` into ``store`` (see the module docstring), holding the index's lock
+    (``LOCK_FILE``): while another process holds it, waits for it when ``wait``, else raises
+    ``IndexBusyError``.
+
+    When the index holds vectors of another embedding model it is rebuilt, or, unless
+    ``rebuild``, ``ForeignEmbedderError`` is raised and nothing is changed.
+
+    With ``own_folder`` (the library's uploads), only documents read from that folder may
+    be replaced: a name (file name or record id) held by any other document, the corpus's
+    included, is reported in ``IngestReport.foreign`` and nothing is written for it. Names
+    are checked rather than namespaced so that uploads keep the ids `assistant ingest`
+    gives the same folder, and the answers' citations keep naming the files."""
+    with index_lock(settings.index_dir, wait=wait):
+        return _ingest(
+            paths, settings, embedder, store, detector, prune, progress, own_folder, rebuild
+        )
+
+
+@contextlib.contextmanager
+def index_lock(index_dir: Path, *, wait: bool) -> Iterator[None]:
+    """Holds ``<index_dir>/LOCK_FILE`` (an advisory lock the system drops when its process
+    ends, killed or not); the holder's process id is written in it for the error."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    path = index_dir / LOCK_FILE
+    with path.open("a+") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.seek(0)
+            holder = lock.read().strip() or "unknown"
+            raise IndexBusyError(
+                f"another ingest (process {holder}) is running on {index_dir}; wait for it"
+            ) from None
+        lock.truncate(0)
+        lock.write(str(os.getpid()))
+        lock.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _ingest(
+    paths: Sequence[Path],
+    settings: IngestSettings,
+    embedder: Embedder,
+    store: VectorStore,
+    detector: LanguageDetector,
+    prune: bool,
+    progress: bool,
+    own_folder: Path | None,
+    rebuild: bool,
 ) -> IngestReport:
     started = perf_counter()
+    key = _embedder_key(embedder)
+    if not rebuild and _other_model(store.manifest(), key):
+        raise ForeignEmbedderError(
+            "the index was built with another embedding model; run `assistant ingest` first"
+        )
     report = IngestReport(repaired=store.drop_incomplete())
     stored = store.manifest()
-    key = _embedder_key(embedder)
-    if any(not entry.content_hash.startswith(f"{key}:") for entry in stored.values()):
+    if _other_model(stored, key):
         # Vectors of another model cannot share a collection with this one's.
         store.clear()
         stored, report.rebuilt = {}, True
 
     with _progress_bar(progress) as bar:
         scanned = _scan(paths, settings, embedder, report, bar)
+        if own_folder is not None:
+            _drop_foreign(scanned, stored, store, own_folder, report)
         plan = _plan(scanned, stored, store, prune)
         writes = _report_plan(plan, scanned, stored, report)
         task = bar.add_task("Embedding and storing", total=len(writes))
@@ -152,6 +222,11 @@ def ingest_paths(
             store.set_aliases(doc_id, planned.aliases)
     report.seconds = perf_counter() - started
     return report
+
+
+def _other_model(stored: dict[str, ManifestEntry], embedder_key: str) -> bool:
+    """Whether some stored vectors are another embedding model's."""
+    return any(not entry.content_hash.startswith(f"{embedder_key}:") for entry in stored.values())
 
 
 def _progress_bar(enabled: bool) -> Progress:
@@ -194,6 +269,25 @@ def _scan(
                 document = replace(raw, text=cleaned.text, url=raw.url or cleaned.url)
                 scanned[raw.doc_id] = (document, content_hash(document, settings, embedder))
     return scanned
+
+
+def _drop_foreign(
+    scanned: dict[str, tuple[Document, str]],
+    stored: dict[str, ManifestEntry],
+    store: VectorStore,
+    own_folder: Path,
+    report: IngestReport,
+) -> None:
+    """Takes out of ``scanned`` each name held, as its id or an alias, by a stored document
+    whose source is not in ``own_folder``, and reports it in ``report.foreign``."""
+    holders = {name: doc_id for doc_id, kept in stored.items() for name in (doc_id, *kept.aliases)}
+    own = own_folder.resolve()
+    for name in sorted(scanned.keys() & holders.keys()):
+        holder = store.get_document(holders[name])
+        if holder is not None and Path(holder.source_path).resolve().is_relative_to(own):
+            continue
+        document = scanned.pop(name)[0]
+        report.foreign.append((document.source_path, name))
 
 
 def _plan(

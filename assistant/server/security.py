@@ -78,7 +78,7 @@ class Access:
         self.api_key = server.api_key.get_secret_value() if server.api_key else None
         self.basic = (
             f"{server.ui_username}:{server.ui_password.get_secret_value()}".encode()
-            if server.ui_username and server.ui_password
+            if server.ui_auth_configured
             else None
         )
         # Sessions only where the chat is open to all but Gradio's API needs a key.

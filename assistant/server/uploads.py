@@ -6,7 +6,9 @@ state kept for the page to follow.
 An indexed file is kept as ``<data_dir>/uploads/<name>`` and its document id is its name,
 as ``assistant ingest <data_dir>/uploads`` would name it: uploading a file of the same name
 again replaces it, and the command line can ingest the folder again (with ``--prune``, list
-it beside the corpus or its documents are dropped). A file that is not indexed leaves
+it beside the corpus or its documents are dropped). A name (a file's, or a record's id)
+held by a document that did not come from the uploads folder, the corpus's say, is
+refused: an upload never replaces an article it did not add. A file that is not indexed leaves
 nothing behind: ingestion writes a document whole or not at all, the file is deleted and
 an earlier file of its name put back. The store's lexical index is updated in place by
 the ingest, so retrieval finds an uploaded document at once."""
@@ -27,7 +29,7 @@ from typing import TYPE_CHECKING, BinaryIO, Literal
 from assistant.server.public import hide_paths
 from ingest.errors import ReadError
 from ingest.pipeline import IngestReport, ingest_paths
-from ingest.readers import reader_for
+from ingest.readers import reader_for, supported_suffixes
 
 if TYPE_CHECKING:
     from assistant.service import Assistant
@@ -40,6 +42,7 @@ FileState = Literal["queued", "ingesting", "done", "failed"]
 Outcome = Literal["added", "replaced", "already_indexed"]
 MAX_JOBS = 100  # finished uploads whose results are kept for the page to read
 STAGING = ".incoming"  # ingest skips dot-folders, so `assistant ingest uploads/` does too
+PREVIOUS = ".previous"  # in a job's staging folder: the earlier files of the names it replaces
 WORKER_NAME = "upload-ingest"  # the worker thread's name
 MAX_NAME_BYTES = 255  # the longest file name most file systems take
 
@@ -53,6 +56,20 @@ class IncomingFile:
     content: BinaryIO
 
 
+@dataclass(frozen=True)
+class Problem:
+    """Why a file, or one of its records, was not indexed: ``code`` names its wording in
+    the page's catalogue (``upload_problem_<code>``), ``details`` fill its placeholders.
+    A reader's own reason (a bad JSON line, say) comes as the ``reason`` detail, in English."""
+
+    code: str
+    details: dict[str, str] = field(default_factory=dict)
+
+    def worded(self, text: dict[str, str]) -> str:
+        """The problem in the language of the catalogue ``text``."""
+        return text[f"upload_problem_{self.code}"].format(**self.details)
+
+
 @dataclass
 class FileUpload:
     """One file of an upload and what became of it; ``problems`` say why it failed, or
@@ -63,9 +80,9 @@ class FileUpload:
     outcome: Outcome | None = None
     documents: list[str] = field(default_factory=list)  # the ids it is indexed under
     chunks: int = 0
-    problems: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
 
-    def fail(self, *problems: str) -> None:
+    def fail(self, *problems: Problem) -> None:
         """Marks the file failed, for ``problems``."""
         self.problems = list(problems)
         self.state = "failed"  # last: the page may read the file meanwhile
@@ -97,10 +114,26 @@ class Uploads:
         self.assistant = assistant
         settings = assistant.settings
         self.folder = settings.data_dir / "uploads"
-        self.max_bytes = int(settings.server.max_upload_mb * 1_000_000)
+        self.max_bytes = settings.server.max_upload_bytes
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix=WORKER_NAME)
         self._jobs: dict[str, UploadJob] = {}
         self._lock = threading.Lock()  # guards _jobs
+        self._recover()
+
+    def _recover(self) -> None:
+        """Undoes what a server stopped mid-upload left behind: puts back each earlier file
+        set aside whose name has no file (the new one was not in place yet, or was taken
+        away), and deletes the staging folders."""
+        staging = self.folder / STAGING
+        if not staging.is_dir():
+            return
+        for previous in staging.glob(f"*/{PREVIOUS}/*"):
+            target = self.folder / previous.name
+            if not target.exists():
+                logger.warning("Putting back %s, left aside by an interrupted upload", target)
+                os.replace(previous, target)
+        for leftover in staging.iterdir():
+            shutil.rmtree(leftover, ignore_errors=True)
 
     def job(self, job_id: str) -> UploadJob | None:
         """The upload ``job_id``; None when unknown or forgotten (``MAX_JOBS``)."""
@@ -121,9 +154,16 @@ class Uploads:
             if refusal := self._refusal(name, incoming.size, taken):
                 upload.fail(refusal)
                 continue
-            staging.mkdir(parents=True, exist_ok=True)
-            with (staging / name).open("wb") as out:
-                shutil.copyfileobj(incoming.content, out)
+            try:
+                staging.mkdir(parents=True, exist_ok=True)
+                with (staging / name).open("wb") as out:
+                    shutil.copyfileobj(incoming.content, out)
+            except OSError as error:  # a full disk, say: this file only
+                logger.exception("Upload %r could not be staged", name)
+                (staging / name).unlink(missing_ok=True)
+                reason = hide_paths(error.strerror or str(error))
+                upload.fail(Problem("not_stored", {"reason": reason}))
+                continue
             staged.append((upload, staging / name))
         with self._lock:
             self._jobs[job.job_id] = job
@@ -132,27 +172,27 @@ class Uploads:
                 del self._jobs[old]
         if staged:
             self._worker.submit(self._ingest_all, staged, staging)
+        else:
+            shutil.rmtree(staging, ignore_errors=True)
         return job
 
-    def _refusal(self, name: str, size: int, taken: set[str]) -> str | None:
+    def _refusal(self, name: str, size: int, taken: set[str]) -> Problem | None:
         """Why a file is not even tried, None when it is."""
         if not name or name.startswith(".") or any(unicodedata.category(c)[0] == "C" for c in name):
-            return "needs a name that does not start with a dot and has no control characters"
+            return Problem("bad_name")
         if len(name.encode()) > MAX_NAME_BYTES:
-            return f"its name is over {MAX_NAME_BYTES} bytes: shorten it"
+            return Problem("name_too_long", {"bytes": str(MAX_NAME_BYTES)})
         if name in taken:
-            return "another file of this upload has the same name"
+            return Problem("same_name")
         if size > self.max_bytes:
-            return (
-                f"{size / 1e6:.1f} MB is over the {self.max_bytes / 1e6:.1f} MB limit "
-                "(server.max_upload_mb)"
-            )
+            limit = f"{self.max_bytes / 1e6:.1f}"
+            return Problem("too_big", {"size": f"{size / 1e6:.1f}", "limit": limit})
         if size == 0:
-            return "empty file"
+            return Problem("empty")
         try:
             reader_for(name)
-        except ReadError as error:
-            return str(error)
+        except ReadError:
+            return Problem("unsupported", {"types": ", ".join(sorted(supported_suffixes()))})
         return None
 
     def _ingest_all(self, staged: list[tuple[FileUpload, Path]], staging: Path) -> None:
@@ -163,7 +203,7 @@ class Uploads:
                     self._ingest(upload, path, staging)
                 except Exception as error:  # one file's failure must not strand the others
                     logger.exception("Upload %r failed", upload.name)
-                    upload.fail(hide_paths(f"not indexed: {error}"))
+                    upload.fail(Problem("not_indexed", {"reason": hide_paths(str(error))}))
                 self.assistant.library.forget()
         finally:
             shutil.rmtree(staging, ignore_errors=True)
@@ -171,8 +211,8 @@ class Uploads:
     def _ingest(self, upload: FileUpload, staged: Path, staging: Path) -> None:
         """Puts the staged file in place, the earlier one of its name aside, and ingests it;
         puts the earlier one back when it is not indexed."""
-        # Sent names never start with a dot (_refusal): ".previous" is no sent file's.
-        target, previous = self.folder / upload.name, staging / ".previous" / upload.name
+        # Sent names never start with a dot (_refusal): PREVIOUS is no sent file's.
+        target, previous = self.folder / upload.name, staging / PREVIOUS / upload.name
         if target.exists():
             previous.parent.mkdir(exist_ok=True)
             os.replace(target, previous)
@@ -186,6 +226,9 @@ class Uploads:
                 store=assistant.store,
                 detector=assistant.detector,
                 progress=False,
+                own_folder=self.folder,
+                rebuild=False,  # never wipe the index for an upload
+                wait=True,  # for an `assistant ingest` on the same index: this is a worker
             )
         except BaseException:
             self._put_back(target, previous)
@@ -205,14 +248,20 @@ def settle(upload: FileUpload, report: IngestReport, path: Path) -> None:
     """``upload``'s state, outcome, documents and problems from the report of ingesting
     it alone, from ``path``; a problem names a record by the file's name, not the path."""
     problems = [
-        hide_paths(why if where == str(path) else f"{where.replace(str(path), upload.name)}: {why}")
+        Problem("not_indexed", {"reason": hide_paths(_named(where, why, path, upload.name))})
         for where, why in report.failed
-    ]
+    ] + [Problem("not_uploaded_here", {"doc_id": doc_id}) for _, doc_id in report.foreign]
     skipped = [name for name, _ in report.skipped]
     if not (report.new or report.changed or skipped):
-        upload.fail(*(problems or ["no document found in the file"]))
+        upload.fail(*(problems or [Problem("no_document")]))
         return
     upload.documents = [*report.new, *report.changed, *skipped]
     upload.chunks, upload.problems = report.chunks, problems
     upload.outcome = "added" if report.new else "replaced" if report.changed else "already_indexed"
     upload.state = "done"  # last: the page may read the file meanwhile
+
+
+def _named(where: str, why: str, path: Path, name: str) -> str:
+    """A failure of the file at ``path`` as ``why``; of one of its records, as ``why`` after
+    the record's place, the file named ``name``."""
+    return why if where == str(path) else f"{where.replace(str(path), name)}: {why}"

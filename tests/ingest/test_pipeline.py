@@ -1,4 +1,5 @@
 import codecs
+import os
 import shutil
 import subprocess
 import sys
@@ -14,8 +15,9 @@ import ingest.language
 from assistant.ingest_commands import register
 from assistant.retrieval import make_retriever
 from assistant.settings import Settings, bundled_corpus
+from ingest.errors import ForeignEmbedderError
 from ingest.language import LinguaDetector
-from ingest.pipeline import IngestReport, ingest_paths
+from ingest.pipeline import IngestReport, index_lock, ingest_paths
 from ingest.store import ChromaStore, make_store
 from tests.documents import make_docx, make_pdf
 from tests.fakes import HashEmbedder
@@ -521,3 +523,37 @@ def test_cli_exits_non_zero_and_names_each_failure(cli, tmp_path: Path):
     failed_lines = [line for line in result.output.splitlines() if line.startswith("failed ")]
     assert len(failed_lines) == 6
     assert any(f"{folder / 'feed.jsonl'}:2: malformed JSON" in line for line in failed_lines)
+
+
+def test_cli_fails_at_once_while_another_ingest_holds_the_index(cli, corpus, tmp_path: Path):
+    index_dir = tmp_path / "state" / "index"
+    with index_lock(index_dir, wait=False):
+        result = CliRunner().invoke(cli, ["ingest", "--no-progress", str(corpus)])
+
+    assert result.exit_code == 1
+    assert f"another ingest (process {os.getpid()}) is running on {index_dir}" in result.output
+    assert "wait for it" in result.output
+    assert CliRunner().invoke(cli, ["ingest", "--no-progress", str(corpus)]).exit_code == 0
+
+
+def test_an_ingest_that_may_not_rebuild_leaves_another_models_index_alone(
+    tmp_path: Path, corpus: Path, detector
+):
+    index = Index(tmp_path / "state", detector)
+    index.ingest(corpus)
+    before = snapshot(index.store)
+
+    class OtherEmbedder(HashEmbedder):
+        name = "other-embedder"
+
+    with pytest.raises(ForeignEmbedderError, match="run `assistant ingest` first"):
+        ingest_paths(
+            [corpus],
+            index.settings,
+            embedder=OtherEmbedder(),
+            store=index.store,
+            detector=detector,
+            progress=False,
+            rebuild=False,
+        )
+    assert snapshot(index.store) == before

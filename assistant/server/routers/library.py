@@ -14,9 +14,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, HTMLResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
@@ -28,10 +27,10 @@ from assistant.server.templates import STATIC_DIR, render, trusted_css
 from assistant.server.ui_text import accepted_language, ui_text
 from assistant.server.uploads import IncomingFile, UploadJob
 from assistant.server.urls import document_url, public_root
-from assistant.settings import Settings
 from ingest.readers import supported_suffixes
 
 PAGE_SIZE = 50
+MAX_QUERY_CHARS = 200
 UPLOAD_HEADER = "X-Library-Upload"
 # Multipart framing around the files (boundaries, part headers) allowed on top of them.
 FORM_OVERHEAD_BYTES = 1_000_000
@@ -39,14 +38,9 @@ FORM_OVERHEAD_BYTES = 1_000_000
 router = APIRouter(include_in_schema=False)
 
 
-def uploads_enabled(settings: Settings) -> bool:
-    """Whether the chat has a sign-in, without which nobody may upload."""
-    return bool(settings.server.ui_username and settings.server.ui_password)
-
-
 async def require_upload_rights(request: Request, settings: SettingsDep) -> None:
     """403 unless uploads are enabled and the request comes from the library page."""
-    if not uploads_enabled(settings):
+    if not settings.server.ui_auth_configured:  # without a sign-in, nobody may upload
         raise ApiError(
             403,
             "permission_error",
@@ -60,15 +54,23 @@ async def require_upload_rights(request: Request, settings: SettingsDep) -> None
         )
 
 
+def request_text(request: Request) -> dict[str, str]:
+    """The catalogue of the request's language (``Accept-Language``)."""
+    return ui_text(accepted_language(request.headers.get("accept-language")))
+
+
 @router.get("/library")
 def library_page(
     request: Request,
     assistant: AssistantDep,
     settings: SettingsDep,
-    q: Annotated[str, Query(max_length=200)] = "",
-    page: Annotated[int, Query(ge=1)] = 1,
+    q: str = "",
+    page: int = 1,
 ) -> HTMLResponse:
-    """The documents matching ``q``, ``PAGE_SIZE`` a page, in the reader's language."""
+    """The documents matching ``q``, ``PAGE_SIZE`` a page, in the reader's language. A page
+    answers HTML whatever its address holds: a query past ``MAX_QUERY_CHARS`` is cut there,
+    a page before the first is the first."""
+    q, page = q[:MAX_QUERY_CHARS], max(1, page)
     language = accepted_language(request.headers.get("accept-language"))
     found = assistant.library.page(q, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
     root = public_root(request, settings.server.public_url)
@@ -83,7 +85,7 @@ def library_page(
         page=page,
         pages=max(1, math.ceil(found.total / PAGE_SIZE)),
         documents=[(d, document_url(root, d.doc_id)) for d in found.documents],
-        uploads_enabled=uploads_enabled(settings),
+        uploads_enabled=server.ui_auth_configured,
         suffixes=sorted(supported_suffixes()),
         max_upload_mb=f"{server.max_upload_mb:g}",
         max_upload_files=server.max_upload_files,
@@ -98,12 +100,13 @@ def library_js() -> FileResponse:
     return FileResponse(STATIC_DIR / "library.js", media_type="text/javascript")
 
 
-def job_json(job: UploadJob, root: str) -> dict:
-    """An upload as the page follows it: each file's state, outcome, problems, and its
-    documents with their article pages."""
+def job_json(job: UploadJob, root: str, text: dict[str, str]) -> dict:
+    """An upload as the page follows it: each file's state, outcome, problems (worded from
+    the catalogue ``text``), and its documents with their article pages."""
     files = []
     for upload in job.files:
         item = asdict(upload)
+        item["problems"] = [problem.worded(text) for problem in upload.problems]
         item["documents"] = [
             {"doc_id": doc_id, "url": document_url(root, doc_id)} for doc_id in upload.documents
         ]
@@ -119,7 +122,7 @@ async def upload(request: Request, settings: SettingsDep, uploads: UploadsDep) -
     declared = request.headers.get("content-length", "")
     if not declared.isdigit():
         raise ApiError(411, "invalid_request_error", "Send the upload with a Content-Length.")
-    most = server.max_upload_files * server.max_upload_mb * 1_000_000 + FORM_OVERHEAD_BYTES
+    most = server.max_upload_files * server.max_upload_bytes + FORM_OVERHEAD_BYTES
     if int(declared) > most:
         raise ApiError(
             413,
@@ -145,7 +148,7 @@ async def upload(request: Request, settings: SettingsDep, uploads: UploadsDep) -
         job = await run_in_threadpool(uploads.submit, incoming)
     finally:
         await form.close()
-    return job_json(job, public_root(request, server.public_url))
+    return job_json(job, public_root(request, server.public_url), request_text(request))
 
 
 @router.get("/library/uploads/{job_id}", dependencies=[Depends(require_upload_rights)])
@@ -156,4 +159,4 @@ def upload_status(
     job = uploads.job(job_id)
     if job is None:
         raise ApiError(404, "not_found_error", f"No upload {job_id!r}.")
-    return job_json(job, public_root(request, settings.server.public_url))
+    return job_json(job, public_root(request, settings.server.public_url), request_text(request))

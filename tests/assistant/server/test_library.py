@@ -4,6 +4,8 @@ file reported by name, good ones searchable at once, answers going on meanwhile.
 
 from __future__ import annotations
 
+import errno
+import io
 import json
 import time
 from collections.abc import Iterator
@@ -13,10 +15,13 @@ from fastapi.testclient import TestClient
 
 from assistant.server.chat import render_view
 from assistant.server.routers import library as library_router
+from assistant.server.routers.library import job_json
 from assistant.server.ui_text import ui_text
+from assistant.server.uploads import IncomingFile, Uploads, upload_name
 from tests.support.web import CORPUS, VI_QUESTION, GatedEmbedder, assert_error, make_app
 
 AUTH = ("ana", "pw")
+EN = ui_text("en")
 UPLOAD_HEADERS = {"X-Library-Upload": "1"}
 MAX_UPLOAD_MB = 0.01  # 10 kB: a test file over it stays small
 # Uploads are longer than 120 characters: a shorter text waits seconds for lingua's precise
@@ -143,6 +148,39 @@ def test_the_list_comes_a_page_at_a_time(client, monkeypatch):
     assert 'rel="prev" href="?q=&amp;page=1"' in second and 'rel="next"' not in second
 
 
+def test_a_page_address_out_of_range_still_shows_the_page(client):
+    long_query = client.get("/library", params={"q": "lantern" + "x" * 200})
+    page_zero = client.get("/library", params={"page": 0})
+
+    assert long_query.status_code == page_zero.status_code == 200
+    assert long_query.headers["content-type"].startswith("text/html")
+    assert '<tr data-doc-id="en/lantern.txt"' in page_zero.text  # the first page's list
+    assert 'value="lantern' + "x" * 193 + '"' in long_query.text
+
+
+def test_the_list_is_read_again_after_forget_only(client, monkeypatch):
+    library = client.app.state.assistant.library
+    total = library.page().total
+    monkeypatch.setattr(library.store, "summaries", lambda: [])
+
+    cached = library.page().total
+    library.forget()
+
+    forgotten = library.page().total
+    library.forget()  # for the tests after this one, which read the store itself
+
+    assert cached == total > 0
+    assert forgotten == 0
+
+
+@pytest.mark.parametrize(
+    ("sent", "stored"),
+    [("../a.txt", "a.txt"), ("..\\a.txt", "a.txt"), ("C:\\x\\..\\b.md", "b.md"), ("a/..", "..")],
+)
+def test_a_sent_path_keeps_only_its_last_part(sent, stored):
+    assert upload_name(sent) == stored
+
+
 def test_without_a_sign_in_nobody_may_upload(data_dir, llm_server):
     with TestClient(make_app(data_dir, llm_server.base_url)) as open_client:
         page = open_client.get("/library")
@@ -185,11 +223,12 @@ def test_good_files_are_indexed_at_once_and_each_bad_one_reported_by_name(client
     assert (good["state"], good["outcome"]) == ("done", "added")
     assert good["documents"] == [{"doc_id": "moonflower.md", "url": "/documents/moonflower.md"}]
     assert all(file["state"] == "failed" and file["problems"] for file in files.values())
-    assert "unsupported file type" in files["tool.exe"]["problems"][0]
-    assert files["blank.txt"]["problems"] == ["empty file"]
+    assert files["tool.exe"]["problems"][0].startswith("Unsupported file type: send ")
+    assert ".md" in files["tool.exe"]["problems"][0]
+    assert files["blank.txt"]["problems"] == [EN["upload_problem_empty"]]
     assert "server.max_upload_mb" in files["huge.txt"]["problems"][0]
-    assert files["broken.jsonl"]["problems"][0].startswith("broken.jsonl:1: ")
-    assert "shorten it" in files[long_name]["problems"][0]
+    assert files["broken.jsonl"]["problems"][0].startswith("Not indexed: broken.jsonl:1: ")
+    assert files[long_name]["problems"] == ["Its name is over 255 bytes: shorten it."]
     assert str(data_dir) not in json.dumps(job)  # no server path leaves the server
 
     listed = {d["doc_id"]: d for d in listing(client, q="moonflower")["documents"]}
@@ -239,6 +278,121 @@ def test_dated_documents_come_first_with_their_date(client):
     newest = listing(client, limit=1)["documents"][0]
     assert (newest["doc_id"], newest["date"]) == ("harvest-2031", "2031-05-01")
     assert '<td class="library-date">2031-05-01</td>' in client.get("/library").text
+
+
+def test_an_upload_cannot_replace_an_article_it_did_not_upload(client, data_dir):
+    assistant = client.app.state.assistant
+    lantern = assistant.document("en/lantern.txt")
+    records = [
+        {"id": "en/lantern.txt", "text": KITES.format(3)},
+        {"id": "kites-3", "text": KITES.format(4)},
+    ]
+    job = upload(
+        client,
+        ("takeover.jsonl", "\n".join(json.dumps(r) for r in records).encode()),
+        ("other.txt", KITES.format(5).encode()),
+    )
+
+    files = by_name(job)
+    assert files["takeover.jsonl"]["state"] == "done"
+    assert [d["doc_id"] for d in files["takeover.jsonl"]["documents"]] == ["kites-3"]
+    [problem] = files["takeover.jsonl"]["problems"]
+    assert "en/lantern.txt" in problem and "rename the file" in problem
+    assert files["other.txt"]["outcome"] == "added"
+    kept = assistant.document("en/lantern.txt")
+    assert (kept.text, kept.source_path) == (lantern.text, lantern.source_path)
+
+
+def test_an_upload_never_rebuilds_an_index_of_another_embedding_model(data_dir, llm_server):
+    class OtherEmbedder(GatedEmbedder):
+        name = "other-embedder"
+
+    app = make_app(
+        data_dir,
+        llm_server.base_url,
+        embedder=OtherEmbedder(),
+        ui_username=AUTH[0],
+        ui_password=AUTH[1],
+    )
+    with TestClient(app) as other_client:
+        other_client.auth = AUTH
+        store = app.state.assistant.store
+        before = store.manifest()
+        job = upload(other_client, ("storks.md", MOON.replace("Moonflower", "Stork").encode()))
+
+    [problem] = by_name(job)["storks.md"]["problems"]
+    assert "another embedding model; run `assistant ingest` first" in problem
+    assert store.manifest() == before
+    assert not (data_dir / "uploads" / "storks.md").exists()
+
+
+def test_each_refusal_is_worded_in_the_readers_language(client):
+    response = client.post(
+        "/library/uploads",
+        files=[
+            ("files", (name, b"x"))
+            for name in ("tool.exe", ".hidden.txt", "twice.txt", "twice.txt")
+        ],
+        headers={**UPLOAD_HEADERS, "Accept-Language": "vi"},
+    )
+
+    vi = ui_text("vi")
+    problems = [file["problems"] for file in response.json()["files"]]
+    assert problems[0][0].startswith(vi["upload_problem_unsupported"].split("{")[0])
+    assert problems[1:] == [
+        [vi["upload_problem_bad_name"]], [], [vi["upload_problem_same_name"]]
+    ]  # fmt: skip
+    assert vi["upload_problem_bad_name"] != EN["upload_problem_bad_name"]
+    follow(client, response.json())
+
+
+def test_a_restart_puts_back_what_an_interrupted_upload_set_aside(client, data_dir):
+    uploads = data_dir / "uploads"
+    interrupted = uploads / ".incoming" / "job-killed-mid-ingest"
+    (interrupted / ".previous").mkdir(parents=True)
+    (interrupted / ".previous" / "ferry.txt").write_text("The earlier version.")
+    (interrupted / "staged.txt").write_text("A file never ingested.")
+    (interrupted / ".previous" / "kites.txt").write_text("Older than the file in place.")
+
+    Uploads(client.app.state.assistant)
+
+    assert (uploads / "ferry.txt").read_text() == "The earlier version."
+    assert "150 kites" in (uploads / "kites.txt").read_text()  # a file in place is kept
+    assert list((uploads / ".incoming").iterdir()) == []
+    (uploads / "ferry.txt").unlink()
+
+
+def test_a_file_that_cannot_be_stored_fails_alone(client, data_dir):
+    class FullDisk(io.BytesIO):
+        def read(self, *args):
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    uploads = client.app.state.uploads
+    job = uploads.submit(
+        [
+            IncomingFile("full.txt", 10, FullDisk()),
+            IncomingFile(
+                "fits.txt", len(MOON), io.BytesIO(MOON.replace("Moonflower", "Lotus").encode())
+            ),
+        ]
+    )
+
+    files = by_name(follow(client, job_json(job, "/", EN)))
+    assert files["full.txt"]["state"] == "failed"
+    assert "No space left on device" in files["full.txt"]["problems"][0]
+    assert files["fits.txt"]["outcome"] == "added"
+    assert not (data_dir / "uploads" / "full.txt").exists()
+    assert list((data_dir / "uploads" / ".incoming").iterdir()) == []
+
+
+def test_a_path_like_name_never_leaves_the_uploads_folder(client, data_dir):
+    job = upload(client, ("../escape.txt", KITES.format(9).encode()), ("a/..", b"text"))
+
+    files = job["files"]
+    assert (files[0]["name"], files[0]["state"]) == ("escape.txt", "done")
+    assert files[1]["problems"] == [EN["upload_problem_bad_name"]]
+    assert (data_dir / "uploads" / "escape.txt").exists()
+    assert not (data_dir / "escape.txt").exists()
 
 
 def test_questions_are_answered_while_an_upload_is_ingested(client, embedder):

@@ -102,7 +102,9 @@ def test_an_upload_shows_each_files_progress_and_adds_its_document(page, server_
         # The bad file is reported by name, with why, at once.
         expect(photo).to_have_class("upload-file upload-failed")
         expect(photo.locator(".upload-state")).to_have_text(EN["upload_failed"])
-        expect(photo.locator(".upload-problems")).to_contain_text("unsupported file type")
+        expect(photo.locator(".upload-problems")).to_contain_text(
+            EN["upload_problem_unsupported"].format(types=".docx, .htm")[:-1]
+        )
         screenshot(page, "library-upload-indexing")
     finally:
         embedder.gate.set()
