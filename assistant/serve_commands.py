@@ -23,6 +23,7 @@ def serve(
     from assistant.server import create_app
     from assistant.service import Assistant
     from assistant.settings import Settings
+    from ingest.errors import IndexBusyError
     from ingest.pipeline import ingest_paths
 
     settings = Settings()
@@ -32,14 +33,19 @@ def serve(
     assistant = Assistant(settings)
     if assistant.store.count() == 0:
         typer.echo(f"The index is empty: ingesting {settings.corpus_dir} first.")
-        report = ingest_paths(
-            [settings.corpus_dir],
-            settings,
-            embedder=assistant.embedder,
-            store=assistant.store,
-            detector=assistant.detector,
-        )
-        print_report(report, Console())
+        console = Console()
+        try:
+            report = ingest_paths(
+                [settings.corpus_dir],
+                settings,
+                embedder=assistant.embedder,
+                store=assistant.store,
+                detector=assistant.detector,
+            )
+        except IndexBusyError as busy:
+            console.print(f"[red]{busy}[/red]", highlight=False, soft_wrap=True)
+            raise typer.Exit(code=1) from None
+        print_report(report, console)
     typer.echo("Loading the models...")
     assistant.warm_up()
     typer.echo(f"News assistant: http://{server.host}:{server.port}{server.root_path}/")
