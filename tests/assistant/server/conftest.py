@@ -11,7 +11,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.fake_openai import FakeOpenAIServer
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, DESKTOP, TIMEOUT_MS
-from tests.support.web import build_index, scripted_reply
+from tests.support.web import GatedEmbedder, build_index, scripted_reply
 
 expect.set_options(timeout=TIMEOUT_MS)
 
@@ -38,8 +38,20 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture
-def page(browser) -> Iterator[Page]:
-    context = browser.new_context(viewport=DESKTOP)
+def context_options() -> dict:
+    """More options of ``page``'s browser context; a module overrides it (a sign-in)."""
+    return {}
+
+
+@pytest.fixture
+def page(browser, context_options) -> Iterator[Page]:
+    context = browser.new_context(viewport=DESKTOP, **context_options)
     context.set_default_timeout(TIMEOUT_MS)
     yield context.new_page()
     context.close()
+
+
+@pytest.fixture(scope="module")
+def gated_embedder() -> GatedEmbedder:
+    """The test index's embedder, able to hold the library's uploads at "ingesting"."""
+    return GatedEmbedder()

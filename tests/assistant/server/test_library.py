@@ -37,18 +37,13 @@ KITES = (
 
 
 @pytest.fixture(scope="module")
-def embedder() -> GatedEmbedder:
-    return GatedEmbedder()
-
-
-@pytest.fixture(scope="module")
-def client(data_dir, llm_server, embedder) -> Iterator[TestClient]:
+def client(data_dir, llm_server, gated_embedder) -> Iterator[TestClient]:
     """The app with the chat's sign-in, so uploads are allowed; one per module, so its
     uploads add to one index in the order of the tests."""
     app = make_app(
         data_dir,
         llm_server.base_url,
-        embedder=embedder,
+        embedder=gated_embedder,
         ui_username=AUTH[0],
         ui_password=AUTH[1],
         max_upload_mb=MAX_UPLOAD_MB,
@@ -395,8 +390,8 @@ def test_a_path_like_name_never_leaves_the_uploads_folder(client, data_dir):
     assert not (data_dir / "escape.txt").exists()
 
 
-def test_questions_are_answered_while_an_upload_is_ingested(client, embedder):
-    embedder.gate.clear()
+def test_questions_are_answered_while_an_upload_is_ingested(client, gated_embedder):
+    gated_embedder.gate.clear()
     try:
         response = client.post(
             "/library/uploads",
@@ -406,7 +401,7 @@ def test_questions_are_answered_while_an_upload_is_ingested(client, embedder):
         held = follow(client, response.json(), lambda job: job["files"][0]["state"] == "ingesting")
         answer = client.post("/api/ask", json={"question": VI_QUESTION})
     finally:
-        embedder.gate.set()
+        gated_embedder.gate.set()
 
     assert answer.status_code == 200 and "1.269" in answer.json()["answer"]
     assert not held["finished"]

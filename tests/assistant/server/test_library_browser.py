@@ -8,12 +8,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from assistant.server.ui_text import ui_text
-from tests.fake_openai import FakeOpenAIServer
-from tests.support.browser import DESKTOP, TIMEOUT_MS, screenshot
-from tests.support.web import CORPUS, GatedEmbedder, live_server, make_app, scripted_reply
+from tests.support.browser import screenshot
+from tests.support.web import CORPUS, live_server, make_app
 
 pytestmark = pytest.mark.browser
 
@@ -27,20 +26,14 @@ HERONS = (
 
 
 @pytest.fixture(scope="module")
-def embedder() -> GatedEmbedder:
-    return GatedEmbedder()
-
-
-@pytest.fixture(scope="module")
-def app(data_dir, embedder):
-    with FakeOpenAIServer(reply=scripted_reply) as llm:
-        yield make_app(
-            data_dir,
-            llm.base_url,
-            embedder=embedder,
-            ui_username=AUTH["username"],
-            ui_password=AUTH["password"],
-        )
+def app(data_dir, llm_server, gated_embedder):
+    return make_app(
+        data_dir,
+        llm_server.base_url,
+        embedder=gated_embedder,
+        ui_username=AUTH["username"],
+        ui_password=AUTH["password"],
+    )
 
 
 @pytest.fixture(scope="module")
@@ -50,11 +43,8 @@ def server_url(app) -> Iterator[str]:
 
 
 @pytest.fixture
-def page(browser) -> Iterator[Page]:
-    context = browser.new_context(viewport=DESKTOP, http_credentials=AUTH)
-    context.set_default_timeout(TIMEOUT_MS)
-    yield context.new_page()
-    context.close()
+def context_options() -> dict:
+    return {"http_credentials": AUTH}
 
 
 def test_the_library_lists_the_documents_and_its_search_filters_them(page, server_url, app):
@@ -84,7 +74,9 @@ def test_the_library_lists_the_documents_and_its_search_filters_them(page, serve
     expect(page.locator("h1")).to_have_text("Lantern festival poster")  # the article page
 
 
-def test_an_upload_shows_each_files_progress_and_adds_its_document(page, server_url, embedder):
+def test_an_upload_shows_each_files_progress_and_adds_its_document(
+    page, server_url, gated_embedder
+):
     page.goto(f"{server_url}/library")
     page.locator("input[type=file]").set_input_files(
         [
@@ -95,7 +87,7 @@ def test_an_upload_shows_each_files_progress_and_adds_its_document(page, server_
     herons = page.locator('#upload-files > li[data-name="herons.md"]')
     photo = page.locator('#upload-files > li[data-name="photo.gif"]')
 
-    embedder.gate.clear()  # the upload stops while it is indexed, for the page to show it
+    gated_embedder.gate.clear()  # the upload stops while it is indexed, for the page to show it
     try:
         page.get_by_role("button", name=EN["library_upload_button"]).click()
         expect(herons.locator(".upload-state")).to_have_text(EN["upload_ingesting"])
@@ -107,7 +99,7 @@ def test_an_upload_shows_each_files_progress_and_adds_its_document(page, server_
         )
         screenshot(page, "library-upload-indexing")
     finally:
-        embedder.gate.set()
+        gated_embedder.gate.set()
 
     expect(herons.locator(".upload-state")).to_have_text(EN["upload_done"])
     expect(herons.locator(".upload-documents a")).to_have_text("herons.md")
