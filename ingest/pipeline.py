@@ -127,8 +127,12 @@ def ingest_paths(
     be replaced: a name (file name or record id) held by any other document, the corpus's
     included, is reported in ``IngestReport.foreign`` and nothing is written for it. Names
     are checked rather than namespaced so that uploads keep the ids `assistant ingest`
-    gives the same folder, and the answers' citations keep naming the files."""
-    with index_lock(settings.index_dir, wait=wait):
+    gives the same folder, and the answers' citations keep naming the files.
+
+    An index on a Chroma server (``index.chroma_url``) is not locked: it lives on no local
+    disk, and a lock file on this machine would not stop another machine's ingest."""
+    local = settings.index.chroma_url is None
+    with index_lock(settings.index_dir, wait=wait) if local else contextlib.nullcontext():
         return _ingest(
             paths, settings, embedder, store, detector, prune, progress, own_folder, rebuild
         )
