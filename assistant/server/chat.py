@@ -570,7 +570,7 @@ def build_ui(
     with gr.Blocks(title=text["product_name"]) as blocks:
         turns_state = gr.State([])
         view = gr.HTML(render_view([], ""), elem_id="na-view", js_on_load=CHAT_JS)
-        with gr.Row(equal_height=True):
+        with gr.Row(equal_height=True, elem_id="na-input"):
             question = gr.Textbox(
                 label=text["question_label"],
                 show_label=False,

@@ -26,6 +26,14 @@ function save(button) {
   setTimeout(() => URL.revokeObjectURL(link.href), 60_000);
 }
 
+// Gradio's container clips with overflow: hidden, which makes it the box that the sticky
+// question row (chat.css, a phone) sticks in, so it would never stick; clip clips the
+// same without that. (The chat's CSS cannot reach the container: Gradio scopes it inside.)
+const container = element.closest(".gradio-container");
+if (container) {
+  container.style.overflow = "clip";
+}
+
 // Shows a citation's card. Beside the answer (a wide screen), the card is scrolled into
 // view. On a phone the sources open as a sheet over the lower part of the screen
 // (chat.css): the sheet alone scrolls to the card, and the page moves only as far as it

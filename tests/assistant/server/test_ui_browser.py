@@ -296,6 +296,10 @@ def test_on_a_phone_the_question_box_shows_at_once_and_a_citation_keeps_the_answ
         ask(page, question)
         expect(page.locator(".na-answer.na-done")).to_have_count(count)
     page.evaluate("window.scrollTo(0, 0)")
+    # Answers and sources fill more than the screen; the question box and Stop stay in it.
+    assert page.evaluate("document.documentElement.scrollHeight") > 2 * PHONE["height"]
+    assert fully_in_view(page.locator("#na-question textarea"))
+    assert fully_in_view(page.locator("#na-stop"))
     marker = page.locator(".na-answer").last.locator(".na-cite")
     before = marker.bounding_box()
     marker.tap()
