@@ -9,7 +9,7 @@ import pytest
 
 from assistant.service import Assistant
 from assistant.settings import Settings
-from ingest.pipeline import ingest_paths
+from tests.support.bundled_corpus import ingest_into
 from tests.support.paths import PROJECT_ROOT
 
 
@@ -37,8 +37,5 @@ def bundled_assistant(tmp_path_factory, model_cache_dir) -> Assistant:
         data_dir=tmp_path_factory.mktemp("bundled"), model_cache_dir=model_cache_dir
     )
     assistant = Assistant(settings)
-    ingest_paths(
-        [settings.corpus_dir], settings, embedder=assistant.embedder, store=assistant.store,
-        detector=assistant.detector, progress=False,
-    )  # fmt: skip
+    ingest_into(assistant)
     return assistant

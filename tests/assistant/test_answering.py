@@ -552,36 +552,37 @@ def test_a_started_answer_given_back_as_the_question_is_asked_again_without_its_
     assert answer.verified and answer.answer == "Hà Tĩnh nhận được 18.087 kiến nghị [1]."
 
 
-def test_source_language_words_in_an_answer_are_translated_by_the_model():
-    class WordDetector(FixedDetector):
-        def detect(self, text: str) -> str:
-            return "de" if text == "Vorschläge" else "en"
+class GermanWordDetector(FixedDetector):
+    """English, but for the German word of the passage below."""
 
+    def detect(self, text: str) -> str:
+        return "de" if text == "Vorschläge" else "en"
+
+
+def answerer_over_a_german_word(llm: ScriptedLLM):
+    """An answerer whose one passage, English but for one German word, is read by ``llm``."""
     german = Passage(
         "ha-tinh.txt", "ha-tinh.txt#0", "Ha Tinh", "de", 1.0, 0, 62,
         "Ha Tinh received 18.087 Vorschläge through dialogue conferences.",
     )  # fmt: skip
-    llm = ScriptedLLM("Ha Tinh received 18.087 Vorschläge [1].", "proposals")
     answerer = make_answerer(llm, passages=[german])
-    answerer.detector = WordDetector()
-    answer = answerer.ask(QUESTION)
+    answerer.detector = GermanWordDetector()
+    return answerer
+
+
+def test_source_language_words_in_an_answer_are_translated_by_the_model():
+    llm = ScriptedLLM("Ha Tinh received 18.087 Vorschläge [1].", "proposals")
+    answer = answerer_over_a_german_word(llm).ask(QUESTION)
     assert answer.verified and answer.answer == "Ha Tinh received 18.087 proposals [1]."
     assert "Vorschläge" in user_prompt(llm, 1) and "German" in user_prompt(llm, 1)
 
 
 def test_a_source_word_the_model_cannot_translate_is_quoted():
-    class WordDetector(FixedDetector):
-        def detect(self, text: str) -> str:
-            return "de" if text == "Vorschläge" else "en"
-
-    german = Passage(
-        "ha-tinh.txt", "ha-tinh.txt#0", "Ha Tinh", "de", 1.0, 0, 62,
-        "Ha Tinh received 18.087 Vorschläge through dialogue conferences.",
-    )  # fmt: skip
     llm = ScriptedLLM("Ha Tinh received 18.087 Vorschläge [1].", "1. Vorschläge\n2. extra")
-    answerer = make_answerer(llm, passages=[german])
-    answerer.detector = WordDetector()
-    assert answerer.ask(QUESTION).answer == "Ha Tinh received 18.087 “Vorschläge” [1]."
+    assert (
+        answerer_over_a_german_word(llm).ask(QUESTION).answer
+        == "Ha Tinh received 18.087 “Vorschläge” [1]."
+    )
 
 
 def test_a_question_given_back_twice_is_not_verified_with_the_evidence_quoted():

@@ -10,11 +10,11 @@ import typer
 from typer.testing import CliRunner
 
 from assistant.service import Assistant
-from assistant.settings import LLMSettings, Settings, bundled_corpus
+from assistant.settings import LLMSettings, Settings
 from evals import cli
-from ingest.pipeline import ingest_paths
 from tests.fake_openai import FakeOpenAIServer
 from tests.fakes import HashEmbedder
+from tests.support.bundled_corpus import ingest_into
 from tests.support.paths import TEST_DATA
 
 GOLD = TEST_DATA / "gold_e2e.jsonl"
@@ -56,14 +56,7 @@ def assistant(server, tmp_path_factory) -> Assistant:
         llm=LLMSettings(base_url=server.base_url, model="fake-model"),
     )
     assistant = Assistant(settings, embedder=HashEmbedder())
-    ingest_paths(
-        [bundled_corpus()],
-        settings,
-        embedder=assistant.embedder,
-        store=assistant.store,
-        detector=assistant.detector,
-        progress=False,
-    )
+    ingest_into(assistant)
     return assistant
 
 

@@ -4,16 +4,12 @@ MRR >= 0.85. Uses the converted e5 model in conftest's shared ``model_cache_dir`
 (converted on first use: minutes), with the default settings otherwise."""
 
 import json
-from pathlib import Path
 
 import pytest
 import typer
 from typer.testing import CliRunner
 
-from assistant.service import Assistant
-from assistant.settings import Settings, bundled_corpus
 from evals import cli
-from ingest.pipeline import ingest_paths
 
 pytestmark = pytest.mark.slow
 
@@ -21,25 +17,8 @@ RECALL_AT_5_MIN = 0.95
 MRR_MIN = 0.85
 
 
-@pytest.fixture(scope="session")
-def corpus_assistant(model_cache_dir: Path, tmp_path_factory) -> Assistant:
-    """The bundled corpus ingested once per session into an index of its own (what
-    conftest's e5_settings gives per test, here once per session)."""
-    settings = Settings(data_dir=tmp_path_factory.mktemp("gate"), model_cache_dir=model_cache_dir)
-    assistant = Assistant(settings)
-    ingest_paths(
-        [bundled_corpus()],
-        settings,
-        embedder=assistant.embedder,
-        store=assistant.store,
-        detector=assistant.detector,
-        progress=False,
-    )
-    return assistant
-
-
-def test_retrieval_on_the_gold_set_passes_the_gate(corpus_assistant, tmp_path, monkeypatch):
-    monkeypatch.setattr(cli, "make_assistant", lambda: corpus_assistant)
+def test_retrieval_on_the_gold_set_passes_the_gate(bundled_assistant, tmp_path, monkeypatch):
+    monkeypatch.setattr(cli, "make_assistant", lambda: bundled_assistant)
     app = typer.Typer()
     cli.register(app)
     result = CliRunner().invoke(app, ["eval", "--retrieval-only", "--out", str(tmp_path)])

@@ -195,6 +195,18 @@ def ask_all(url: str, count: int) -> list[dict]:
     return json.loads(subprocess.run(command, capture_output=True, check=True).stdout)
 
 
+def one_answer_at_a_time_app(data_dir, llm_url: str, max_answers_per_client: int):
+    """The app answering one question at a time with eight waiting, and no rate limits."""
+    return make_app(
+        data_dir,
+        llm_url,
+        concurrent_answers=1,
+        max_pending=8,
+        max_answers_per_client=max_answers_per_client,
+        **NO_RATE_LIMITS,
+    )
+
+
 def test_thirty_simultaneous_questions_with_a_queue_of_eight(data_dir):
     """The issue's acceptance: the surplus gets 429 within 1 s, every accepted request
     succeeds, and /api/health stays under 100 ms throughout."""
@@ -204,14 +216,7 @@ def test_thirty_simultaneous_questions_with_a_queue_of_eight(data_dir):
     with (
         FakeOpenAIServer(reply=scripted_reply, token_delay_s=0.02) as slow,
         live_server(
-            make_app(
-                data_dir,
-                slow.base_url,
-                concurrent_answers=1,
-                max_pending=8,
-                max_answers_per_client=30,
-                **NO_RATE_LIMITS,
-            )
+            one_answer_at_a_time_app(data_dir, slow.base_url, max_answers_per_client=30)
         ) as url,
     ):
         # The first question builds the BM25 index and loads the language detector in a
@@ -319,14 +324,7 @@ def test_a_greedy_client_cannot_starve_another(data_dir):
     with (
         FakeOpenAIServer(reply=scripted_reply, token_delay_s=0.05) as slow,
         live_server(
-            make_app(
-                data_dir,
-                slow.base_url,
-                concurrent_answers=1,
-                max_pending=8,
-                max_answers_per_client=2,
-                **NO_RATE_LIMITS,
-            )
+            one_answer_at_a_time_app(data_dir, slow.base_url, max_answers_per_client=2)
         ) as url,
         from_address("127.0.0.2", url) as greedy,
         from_address("127.0.0.3", url) as polite,
@@ -381,14 +379,7 @@ def test_abandoned_questions_give_their_places_up(data_dir):
     with (
         FakeOpenAIServer(reply=scripted_reply, token_delay_s=0.1) as slow,
         live_server(
-            make_app(
-                data_dir,
-                slow.base_url,
-                concurrent_answers=1,
-                max_pending=8,
-                max_answers_per_client=10,
-                **NO_RATE_LIMITS,
-            )
+            one_answer_at_a_time_app(data_dir, slow.base_url, max_answers_per_client=10)
         ) as url,
     ):
         lone = statistics.median(lone_answer_s(url) for _ in range(2))
