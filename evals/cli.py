@@ -66,7 +66,9 @@ def run(
     limit: int | None = typer.Option(None, min=1, help="Only the first N questions."),
     lang: str | None = typer.Option(None, help="Only questions in this language (ISO 639-1)."),
     split: Split | None = typer.Option(
-        None, help="Only one half of the gold set: dev (odd ids, for tuning) or held_out."
+        None,
+        help="Only one split of the gold set: dev (odd ids, for tuning), held_out (even ids) "
+        "or frozen (the batch written before the answering pipeline; tunes nothing).",
     ),
     retrieval_only: bool = typer.Option(
         False, "--retrieval-only", help="Only search: retrieval figures."

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 REQUIRED_FIELDS = ("id", "language", "question", "answer", "must_include", "sources", "answerable")
-OPTIONAL_FIELDS = ("history", "type")
+OPTIONAL_FIELDS = ("history", "type", "split")
 HISTORY_ROLES = ("user", "assistant")
 
 
@@ -28,6 +28,7 @@ class GoldItem:
     answerable: bool
     history: list[dict] = field(default_factory=list)
     type: str = ""
+    split: str = ""  # "frozen" for the frozen batch; otherwise taken from the id (split_of)
 
     def __post_init__(self) -> None:
         if not self.type:
@@ -87,6 +88,7 @@ def record_problems(record: object) -> list[str]:
         "answerable": lambda value: isinstance(value, bool),
         "history": _is_history,
         "type": _is_text,
+        "split": lambda value: value in EXPLICIT_SPLITS,
     }
     problems.extend(
         f"bad value of {name!r}: {record[name]!r}"
@@ -117,16 +119,24 @@ def _is_history(value: object) -> bool:
     )
 
 
-# The gold set is split once, by question id, so a parameter chosen on numbers can be
-# checked on questions that played no part in choosing it.
+# The first 80 questions are split once, by question id, so a parameter chosen on numbers
+# can be checked on questions that played no part in choosing it. The frozen batch was
+# written before the answering pipeline of issue 17 was built, by someone who did not build
+# it, and is reported as a third column: a check fitted to the first 80 questions shows
+# there before users meet it.
 TRAILING_NUMBER = re.compile(r"\d+$")
 SPLITS = {
     "dev": "questions with an odd numeric id; parameters are chosen on these",
     "held_out": "questions with an even numeric id; never used to choose anything",
+    "frozen": "a batch written before the answering pipeline it measures; chooses nothing",
 }
+EXPLICIT_SPLITS = ("frozen",)  # a record names these; dev and held_out come from its id
 
 
 def split_of(item: GoldItem) -> str:
-    """By the number ending the id ("q07" -> dev); an id without one is held out."""
+    """The record's own split, else by the number ending the id ("q07" -> dev); an id
+    without one is held out."""
+    if item.split:
+        return item.split
     number = TRAILING_NUMBER.search(item.id)
     return "dev" if number and int(number[0]) % 2 else "held_out"

@@ -3,7 +3,7 @@ import typer
 from typer.testing import CliRunner
 
 from evals import cli
-from evals.gold import GoldError, GoldItem, load_gold
+from evals.gold import GoldError, GoldItem, load_gold, record_problems, split_of
 from tests.support.paths import PROJECT_ROOT, TEST_DATA
 
 BUNDLED_GOLD = PROJECT_ROOT / "evals" / "gold.jsonl"
@@ -42,6 +42,21 @@ def test_the_bundled_gold_set_is_valid():
     items = load_gold(BUNDLED_GOLD)
     assert len(items) >= 50
     assert {item.language for item in items} >= {"en", "vi", "zh"}
+
+
+def test_the_bundled_gold_set_has_a_frozen_batch_beside_its_two_halves():
+    splits = [split_of(item) for item in load_gold(BUNDLED_GOLD)]
+    assert splits.count("frozen") >= 60
+    assert splits.count("dev") == splits.count("held_out") == 40
+
+
+def test_a_record_names_only_the_frozen_split_and_an_id_gives_the_others():
+    assert split_of(GoldItem("q7", "en", "Q?", "A", [], [], False)) == "dev"
+    assert split_of(GoldItem("q8", "en", "Q?", "A", [], [], False)) == "held_out"
+    assert split_of(GoldItem("f7", "en", "Q?", "A", [], [], False, split="frozen")) == "frozen"
+    record = {"id": "x", "language": "en", "question": "Q?", "answer": "", "must_include": []}
+    record |= {"sources": [], "answerable": False, "split": "dev"}
+    assert record_problems(record) == ["bad value of 'split': 'dev'"]
 
 
 def test_the_eval_command_lists_every_bad_line_and_runs_nothing(monkeypatch, tmp_path):
