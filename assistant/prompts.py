@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from assistant.citations import without_markers
-from assistant.evidence import Evidence
+from assistant.answering.citations import without_markers
+from assistant.answering.evidence import Evidence
 from assistant.languages import DEFAULT_LANGUAGE, language_name, normalize_language
 from assistant.settings import bundled_prompts
 from ingest.tokens import fold

@@ -1,6 +1,6 @@
 """What the answer checks change, from one evaluation run: the same run scored as if the
 second reading of figures (``answer.figure_check``) or every check after the model's
-answer (``assistant.verification`` and the second reading) were off.
+answer (``assistant.answering.checks`` and the second reading) were off.
 
     .venv/bin/python -m benchmarks.check_ablation RUN_DIR
 

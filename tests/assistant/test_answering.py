@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from assistant import answer_commands
 from assistant.answering import Answerer
-from assistant.citations import passage_sentences
+from assistant.answering.citations import passage_sentences
 from assistant.cli import app
 from assistant.languages import language_name
 from assistant.llms import LLMError, make_llm

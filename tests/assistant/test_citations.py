@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.citations import (
+from assistant.answering.citations import (
     EvidenceScorer,
     PromptPassage,
     number_keys,

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from assistant.citations import PromptPassage, Span
-from assistant.leakage import leaked_words, replace_words
+from assistant.answering.citations import PromptPassage, Span
+from assistant.answering.leakage import leaked_words, replace_words
 from assistant.types import Passage
 
 SOURCE = (

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.citations import without_markers
+from assistant.answering.citations import without_markers
 
 QUESTIONS = {
     "de": "Wie viele Dialoge fanden seit 2015 auf Provinzebene statt, laut der Online-Konferenz "

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from assistant.citations import PromptPassage, without_markers
+from assistant.answering.citations import PromptPassage, without_markers
 from ingest.interfaces import LanguageDetector
 from ingest.tokens import fold
 

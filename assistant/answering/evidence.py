@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assistant.citations import (
+from assistant.answering.citations import (
     EvidenceScorer,
     PromptPassage,
     Span,

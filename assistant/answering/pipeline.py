@@ -1,6 +1,6 @@
 """Answering a question: condense a follow-up, retrieve, send the model the most relevant
-sentences of the best document (``assistant.evidence``), then check the whole answer
-(``assistant.verification``) before any of it is shown.
+sentences of the best document (``assistant.answering.evidence``), then check the whole answer
+(``assistant.answering.checks``) before any of it is shown.
 
 The stream always starts with the sources, so a user sees what was found even when the
 model fails; failures end as an ErrorEvent, never as an exception. The answer's text comes
@@ -16,10 +16,10 @@ import time
 from collections.abc import Generator, Iterator
 from typing import TYPE_CHECKING
 
-from assistant.citations import EvidenceScorer, VerifiedAnswer, number_keys, without_markers
-from assistant.evidence import Evidence, EvidencePlanner, RecordLookup
+from assistant.answering.citations import EvidenceScorer, VerifiedAnswer, number_keys, without_markers
+from assistant.answering.evidence import Evidence, EvidencePlanner, RecordLookup
 from assistant.languages import normalize_language
-from assistant.leakage import leaked_words, replace_words
+from assistant.answering.leakage import leaked_words, replace_words
 from assistant.llms import LLM, LLMError
 from assistant.prompts import NO_ANSWER_TOKEN, Prompts
 from assistant.questions import check_question
@@ -37,7 +37,7 @@ from assistant.types import (
     SourcesEvent,
     TokenEvent,
 )
-from assistant.verification import AnswerChecker, DocumentLookup, NameIndex
+from assistant.answering.checks import AnswerChecker, DocumentLookup, NameIndex
 from ingest.interfaces import Embedder, LanguageDetector
 from ingest.tokens import fold
 
@@ -227,7 +227,7 @@ class Answerer:
     def _in_one_language(
         self, text: str, query: str, evidence: Evidence, answer: Answer
     ) -> Generator[ProgressEvent, None, str]:
-        """``text`` with the source-language words the model copied (``assistant.leakage``)
+        """``text`` with the source-language words the model copied (``assistant.answering.leakage``)
         translated by the model, term by term; a term it cannot translate is quoted, so it
         reads as the source's word rather than the answer's."""
         leaks = leaked_words(text, query, evidence.passages, answer.language, self.detector)

@@ -29,7 +29,7 @@ import re
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 
-from assistant.citations import (
+from assistant.answering.citations import (
     Claim,
     EvidenceScorer,
     VerifiedAnswer,
@@ -38,7 +38,7 @@ from assistant.citations import (
     significant,
     verify_answer,
 )
-from assistant.evidence import Evidence
+from assistant.answering.evidence import Evidence
 from ingest.names import CASED_SCRIPTS, name_spans, span_keys
 from ingest.tokens import tokenize
 from ingest.types import Document
