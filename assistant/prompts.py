@@ -37,11 +37,15 @@ class Prompts:
         self.answer = self._read("answer.txt").strip()
         self.condense = self._read("condense.txt").strip()
         self.translate_terms = self._read("translate_terms.txt").strip()
-        self.figure_check = self._read("figure_check.txt").strip()
-        self.figure_check_system = self._read("figure_check_system.txt").strip()
+        self.choose = self._read("choose.txt").strip()
 
     def _find(self, name: str) -> Path | None:
         return next((d / name for d in self.directories if (d / name).is_file()), None)
+
+    def folder(self, name: str) -> Path:
+        """The folder ``name`` of lists (question words, number words): the one in
+        ``prompts_dir`` when it has it, else the bundled one."""
+        return next((d / name for d in self.directories if (d / name).is_dir()), Path(name))
 
     def _read(self, name: str) -> str:
         path = self._find(name)
@@ -101,14 +105,21 @@ class Prompts:
         return path.read_text(encoding="utf-8").strip() if path else ""
 
     def answer_messages(
-        self, question: str, evidence: Evidence, language: str, start: str = ""
+        self,
+        question: str,
+        evidence: Evidence,
+        language: str,
+        start: str = "",
+        earlier: str = "",
     ) -> list[dict]:
         """The answer prompt; ``start``, when given, is the beginning of the model's own
-        reply, for an endpoint that continues it."""
+        reply, for an endpoint that continues it; ``earlier``, the question a follow-up
+        follows."""
         user = self._fill(
             self.answer,
             "answer.txt",
             passages=format_passages(evidence),
+            earlier=f"(It follows the question: {earlier.strip()})\n" if earlier else "",
             question=question.strip(),
             language=language_name(language),
             no_answer=NO_ANSWER_TOKEN,
@@ -131,15 +142,21 @@ class Prompts:
         )
         return [{"role": "system", "content": self.system}, {"role": "user", "content": user}]
 
-    def figure_check_messages(self, question: str, sentence: str) -> list[dict]:
-        """A prompt asking which number of ``sentence`` answers ``question``."""
+    def choose_messages(
+        self, question: str, first: tuple[str, str], second: tuple[str, str]
+    ) -> list[dict]:
+        """A prompt asking which of two answers, each (answer, its sentence), answers
+        ``question``: "A" or "B"."""
         user = self._fill(
-            self.figure_check, "figure_check.txt", sentence=sentence, question=question.strip()
+            self.choose,
+            "choose.txt",
+            question=question.strip(),
+            first=first[0],
+            first_sentence=first[1],
+            second=second[0],
+            second_sentence=second[1],
         )
-        return [
-            {"role": "system", "content": self.figure_check_system},
-            {"role": "user", "content": user},
-        ]
+        return [{"role": "system", "content": self.system}, {"role": "user", "content": user}]
 
     def condense_messages(self, question: str, history: Sequence[dict]) -> list[dict]:
         user = self._fill(

@@ -99,7 +99,8 @@ class Assistant:
             records=self.record,
             documents=self.document,
             names=self.document_names,
-            embedder=self.embedder,  # sentence-level evidence for trimming and citation checks
+            embedder=self.embedder,  # sentence-level evidence, citation checks, the key fact
+            passages=self.document_passages,
         )
 
     def search(
@@ -142,6 +143,20 @@ class Assistant:
     def document(self, doc_id: str) -> Document | None:
         """A cleaned article by its id (or one of its aliases), None when not indexed."""
         return self.store.get_document(doc_id)
+
+    def document_passages(self, doc_id: str) -> list[Passage]:
+        """Every stored chunk of a document, in order, as passages (score 0): what the
+        extractive reader reads of an article retrieval found."""
+        passages: list[Passage] = []
+        while True:
+            ids = [f"{doc_id}#{index}" for index in range(len(passages), len(passages) + 64)]
+            found = self.lexical.chunks(ids)
+            passages += [
+                Passage(c.doc_id, c.chunk_id, c.title, c.language, 0.0, c.start, c.end, c.text)
+                for c in (found[i] for i in ids if i in found)
+            ]
+            if len(found) < len(ids):
+                return passages
 
     def record(self, doc_id: str) -> DocumentRecord | None:
         """What ingest recorded about an article (``ingest.records``)."""

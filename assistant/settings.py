@@ -104,6 +104,78 @@ class LLMSettings(Section):
     )
 
 
+class ReaderSettings(Section):
+    """The extractive reader (``assistant.answering.extractive``). Its numbers were chosen
+    on the gold set's dev half (benchmarks/RESULTS.md, "The extractive reader")."""
+
+    scope: Literal["document", "evidence"] = Field(
+        "document",
+        description="document: candidates from every sentence of the documents the evidence "
+        "comes from; evidence: only from the retrieved passages' sentences.",
+    )
+    figure_words_before: int = Field(
+        2, ge=0, description="Words before a figure or date compared with the question."
+    )
+    figure_words_after: int = Field(
+        4, ge=0, description="Words after a figure or date compared with the question."
+    )
+    figure_context: Literal["window", "clause"] = Field(
+        "window",
+        description="What around a figure or a date is compared with the question: a window "
+        "of words, or its clause (cut at punctuation and at 'and' in the product's languages).",
+    )
+    name_context: Literal["window", "clause"] = Field(
+        "clause",
+        description="The same for a name: its clause holds its role ('Chairman of the "
+        "Provincial People's Committee Vo Trong Hai'), which a window runs past.",
+    )
+    name_words: int = Field(
+        6, ge=0, description="Words either side of a name compared with the question."
+    )
+    unit_weight: float = Field(
+        0.5,
+        ge=0.0,
+        le=1.0,
+        description="For a count, the weight of the words right after the figure (its unit: "
+        "'18087 proposals') compared with the words right after the question's 'how many'.",
+    )
+    unit_words: int = Field(3, ge=1, description="Words of a figure's unit and of the asked one.")
+    off_role_penalty: float = Field(
+        0.03,
+        ge=0.0,
+        description="Cosine taken off a candidate of a neighbouring role: a year for a count "
+        "('2015 dialogues' is one), a lone year for a date, a count for a document's number.",
+    )
+    part_penalty: float = Field(
+        0.04,
+        ge=0.0,
+        description="For a count, cosine taken off a figure its sentence gives as a part of "
+        "an earlier one ('29 models, including 13 economic ones': 13), unless the question "
+        "breaks something down itself ('among them'): a question about the whole asks for "
+        "the total.",
+    )
+    own_language_name_penalty: float = Field(
+        0.1,
+        ge=0.0,
+        description="Cosine taken off a name candidate that the language detector takes for "
+        "words of its article's language ('Ständige Parteiausschuss' in German): names of "
+        "people and places are mostly foreign to any one language's words.",
+    )
+    confidence_scale: float = Field(
+        0.02,
+        gt=0.0,
+        description="The lead (cosine) of the best candidate over the best one of another "
+        "value that makes the reader's confidence 0.63 (1 - 1/e).",
+    )
+    kind_margin: float = Field(
+        0.02,
+        ge=0.0,
+        description="A question none of whose words the question-word lists know takes the "
+        "kind of the nearest example question only when it is nearer by this (cosine) than "
+        "the next.",
+    )
+
+
 class AnswerSettings(Section):
     k: int = Field(5, ge=1, description="Passages retrieved; their best sentences are sent.")
     passage_max_sentences: int = Field(
@@ -123,11 +195,33 @@ class AnswerSettings(Section):
         description="With evidence_scope=document, another document's sentences are read "
         "too when its best sentence beats the best document's by this much (cosine).",
     )
-    figure_check: bool = Field(
+    reader: ReaderSettings = ReaderSettings()
+    key_fact_confidence: float = Field(
+        0.3,
+        ge=0.0,
+        le=1.0,
+        description="The extractive reader's confidence from which its key fact is shown "
+        "before the answer (the key fact card), and from which a refusal of the model gives "
+        "way to a 'not verified' reply quoting that sentence.",
+    )
+    tie_break: bool = Field(
+        False,
+        description="When the model's answer and the extractive reader name different "
+        "facts, the model chooses once between the two, each shown with its sentence; the "
+        "answer is verified when it keeps its own. Off: such an answer is not verified. Off "
+        "by default: on the gold set's dev half the model kept its own wrong fact as often "
+        "as its right one (benchmarks/RESULTS.md).",
+    )
+    verify_unread: bool = Field(
         True,
-        description="Before an answer with figures is shown as verified, the model is asked "
-        "once more, alone with the cited sentences, which number answers the question; "
-        "when it names none of the answer's, the answer is not verified.",
+        description="Whether an answer to a question the extractive reader does not read "
+        "(no figure, date or name asked) may be verified by the other checks alone.",
+    )
+    follow_ups: Literal["join", "rewrite"] = Field(
+        "join",
+        description="join: a follow-up is searched and read together with the asker's "
+        "previous question, without a model call; rewrite: the model first rewrites it as "
+        "a standalone question.",
     )
     best_last: bool = Field(
         True,

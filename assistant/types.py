@@ -43,9 +43,37 @@ class Citation:
 
 @dataclass
 class Timings:
+    """Seconds from the question: to the sources (``retrieve_s``), to the key fact card
+    (``key_fact_s``, None when none was shown), to the first token of the answer shown
+    (``ttft_s``: the answer is shown once checked), to the end; and each stage's own
+    seconds (``stages``: follow_up, retrieve, evidence, extractive, llm_reader, language,
+    checks, tie_break), in the order they ran."""
+
     retrieve_s: float = 0.0
     ttft_s: float | None = None
     total_s: float = 0.0
+    key_fact_s: float | None = None
+    stages: dict[str, float] = field(default_factory=dict)
+
+
+KeyFactStatus = Literal["checking", "verified", "not_verified"]
+
+
+@dataclass
+class KeyFact:
+    """The answer's key fact as the extractive reader read it off one sentence, without
+    the language model: a figure, a date or a name, as the source writes it, with the
+    sentence it stands in (``citation``, supported only once the answer agreeing with it
+    is verified). ``kind`` is what the question asks for (count, number, person, date,
+    year, period, place) and ``confidence`` (0..1) how far it leads the reader's other
+    candidates. ``status`` is "checking" while the answer is written, then "verified"
+    when the verified answer states it, else "not_verified"."""
+
+    text: str
+    kind: str
+    confidence: float
+    citation: Citation
+    status: KeyFactStatus = "checking"
 
 
 @dataclass
@@ -67,15 +95,18 @@ class Answer:
     verified: bool = False
     problems: list[str] = field(default_factory=list)  # why the model's answer was not verified
     error: str | None = None  # set when the LLM failed; passages are still returned
+    key_fact: KeyFact | None = None  # the extractive reader's, when it was confident
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
 # Events of ``stream()``, in this order: ProgressEvents while a follow-up is condensed, one
-# SourcesEvent, ProgressEvents, the TokenEvent(s), one CitationsEvent (the final answer),
-# then DoneEvent. An ErrorEvent may replace the tokens. Tokens come only once the answer is
-# checked: what is shown is what stays.
+# SourcesEvent, ProgressEvents, at most one KeyFactEvent (as soon as the extractive reader
+# is confident, before the model writes), more ProgressEvents, the TokenEvent(s), one
+# CitationsEvent (the final answer, with the key fact's final status), then DoneEvent. An
+# ErrorEvent may replace the tokens. Tokens come only once the answer is checked: what is
+# shown is what stays.
 @dataclass
 class SourcesEvent:
     passages: list[Passage]
@@ -83,7 +114,7 @@ class SourcesEvent:
     type: Literal["sources"] = "sources"
 
 
-ProgressStage = Literal["condensing", "writing", "checking"]
+ProgressStage = Literal["condensing", "reading", "writing", "checking"]
 
 
 @dataclass
@@ -95,6 +126,14 @@ class ProgressEvent:
     passages: int = 0  # passages the model reads
     tokens: int = 0  # tokens the model has written at this stage
     type: Literal["progress"] = "progress"
+
+
+@dataclass
+class KeyFactEvent:
+    """The key fact, shown before the answer is written (status "checking")."""
+
+    key_fact: KeyFact
+    type: Literal["key_fact"] = "key_fact"
 
 
 @dataclass
@@ -117,6 +156,7 @@ class CitationsEvent:
     refused: bool
     unsupported_numbers: list[str]
     verified: bool = False
+    key_fact: KeyFact | None = None  # with its final status
     type: Literal["citations"] = "citations"
 
 
@@ -126,4 +166,12 @@ class DoneEvent:
     type: Literal["done"] = "done"
 
 
-Event = SourcesEvent | ProgressEvent | TokenEvent | ErrorEvent | CitationsEvent | DoneEvent
+Event = (
+    SourcesEvent
+    | ProgressEvent
+    | KeyFactEvent
+    | TokenEvent
+    | ErrorEvent
+    | CitationsEvent
+    | DoneEvent
+)

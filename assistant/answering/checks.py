@@ -39,11 +39,19 @@ from assistant.answering.citations import (
     verify_answer,
 )
 from assistant.answering.evidence import Evidence
-from ingest.names import CASED_SCRIPTS, name_spans, span_keys
+from ingest.interfaces import LanguageDetector
+from ingest.names import CASED_SCRIPTS, name_spans, script_of, span_keys
 from ingest.tokens import tokenize
 from ingest.types import Document
 
 DocumentLookup = Callable[[str], Document | None]
+# Languages that capitalise every noun, where a capital letter does not mark a name.
+CAPITALISED_NOUN_LANGUAGES = frozenset({"de", "lb"})
+QUOTED = re.compile(r"[\"“”„«»'‘’「」『』][^\"“”„«»'‘’「」『』]*[\"“”„«»'‘’「」『』]")
+SENTENCE_START = re.compile(r"[.!?。！？]\s+")
+NAME_WORD = re.compile(r"[^\W\d_][\w'’-]*")
+INFLECTION_LETTERS = 3
+KATAKANA_NAME = re.compile(r"[\u30a0-\u30ff]{3,}")
 # The documents writing one of some name keys: keys -> {doc_id: {key: scripts}}.
 NameIndex = Callable[[Collection[str]], dict[str, dict[str, set[str]]]]
 # How much more related (cosine) to the question another figure's clause may be than the
@@ -65,10 +73,17 @@ class Verdict:
 
 
 class AnswerChecker:
-    def __init__(self, scorer: EvidenceScorer, documents: DocumentLookup, names: NameIndex):
+    def __init__(
+        self,
+        scorer: EvidenceScorer,
+        documents: DocumentLookup,
+        names: NameIndex,
+        detector: LanguageDetector | None = None,
+    ):
         self.scorer = scorer
         self.documents = documents
         self.names = names
+        self.detector = detector
 
     def check(self, question: str, answer: str, evidence: Evidence, language: str) -> Verdict:
         checked = verify_answer(answer, evidence.passages, self.scorer, language, question)
@@ -97,7 +112,9 @@ class AnswerChecker:
         cited = {doc: found for doc in cited_ids if (found := self.documents(doc)) is not None}
         if cited:
             asked = {key for span in name_spans(question) for key in span_keys(span.text)}
-            problems += misnamed(question, self.names(asked), cited)
+            written = self.names(asked)
+            problems += misnamed(question, written, cited)
+            problems += unknown_names(question, language, written, cited, self.detector)
             retrieved = {doc: self.documents(doc) for doc in evidence.retrieved}
             problems += misdated(question, retrieved, cited)
         return Verdict(checked, problems)
@@ -167,6 +184,58 @@ def misnamed(
         if not any(written in words for words in cited_words):  # written once: not keyed
             problems.append(f"the question names {span.text}, the cited article does not")
     return problems
+
+
+def unknown_names(
+    question: str,
+    language: str,
+    names: dict[str, dict[str, set[str]]],
+    cited: dict[str, Document],
+    detector: LanguageDetector | None,
+) -> list[str]:
+    """Names the question asks about that no article writes, in any script: a question
+    about "Thanh Hoa" answered from an article about Ninh Son is a near miss, not an
+    answer. Only names that stand out are read: capitalised words inside a sentence of a
+    language that capitalises names alone (not German), one or two of them, not quoted
+    (a quoted phrase is a term of the question's language), and Katakana runs; and of
+    those, only the ones the language detector does not take for words of the question's
+    language ("Party Committee" in English), as a name of another country is not."""
+    if language in CAPITALISED_NOUN_LANGUAGES or detector is None:
+        return []
+    known = {key for keys in names.values() for key in keys}
+    cited_words = " ".join(f" {' '.join(tokenize(d.text))} " for d in cited.values())
+    problems = []
+    for span in standing_out_names(question):
+        # Languages inflect names ("Quang Ninhben", "Ha Tinh's"): a few letters of the last
+        # word may be an ending.
+        forms = [span[: len(span) - cut] for cut in range(INFLECTION_LETTERS + 1)]
+        keys = [key for form in forms for key in span_keys(form)]
+        if not keys or any(key in known for key in keys) or detector.detect(span) == language:
+            continue
+        if any(f" {' '.join(tokenize(form))} " in cited_words for form in forms):
+            continue
+        problems.append(f"the question names {span}, which no article writes")
+    return problems
+
+
+def standing_out_names(question: str) -> list[str]:
+    """Runs of one or two capitalised words inside the question's sentences, outside
+    quotes, and Katakana runs."""
+    unquoted = QUOTED.sub(" ", question)
+    found = []
+    for sentence in SENTENCE_START.split(unquoted):
+        words = NAME_WORD.findall(sentence)
+        run: list[str] = []
+        for index, word in enumerate([*words, ""]):
+            capital = word[:1].isupper() and index > 0 and script_of(word) in CASED_SCRIPTS
+            if capital:
+                run.append(word)
+                continue
+            if 1 <= len(run) <= 2:
+                found.append(" ".join(run))
+            run = []
+        found += KATAKANA_NAME.findall(sentence)
+    return found
 
 
 def misdated(

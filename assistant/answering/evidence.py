@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -58,6 +58,24 @@ class Evidence:
     def closest(self, count: int) -> list[tuple[Passage, Span]]:
         """The ``count`` sentences most relevant to the question."""
         return self.ranked[:count]
+
+    def with_sentences(self, extra: Sequence[tuple[Passage, Span]]) -> Evidence:
+        """This evidence with ``extra`` sentences sent too: each joins its passage when that
+        is sent already, else comes in a passage of its own after the others (nearest the
+        question); the passages are numbered again in prompt order."""
+        sentences = {p.passage.chunk_id: list(p.sentences) for p in self.passages}
+        order = [p.passage for p in self.passages]
+        for passage, span in extra:
+            if passage.chunk_id not in sentences:
+                sentences[passage.chunk_id] = []
+                order.append(passage)
+            if span not in sentences[passage.chunk_id]:
+                sentences[passage.chunk_id].append(span)
+        passages = [
+            PromptPassage(number, p, sorted(sentences[p.chunk_id], key=lambda s: s.start))
+            for number, p in enumerate(order, 1)
+        ]
+        return replace(self, passages=passages)
 
 
 class EvidencePlanner:

@@ -1,27 +1,49 @@
-"""Answering a question: condense a follow-up, retrieve, send the model the most relevant
-sentences of the best document (``assistant.answering.evidence``), then check the whole answer
-(``assistant.answering.checks``) before any of it is shown.
+"""Answering a question, as a pipeline of small typed stages, each timed
+(``Timings.stages``):
+
+    follow_up -> retrieve -> evidence -> extractive -> llm_reader -> language -> checks
+    (-> tie_break)
+
+* ``follow_ups``: a follow-up is joined with the previous question (or rewritten);
+* the retriever finds passages, and the sources are shown at once;
+* ``evidence``: the sentences the readers read, from as few documents as the question needs;
+* ``extractive``: the key fact (a figure, date or name) read off those documents without
+  the model, shown as a key fact card when the reader is confident;
+* ``llm_reader``: the model's draft answer, from a few sentences, in the asker's language;
+* ``one_language``: source-language words of the draft translated, before any check;
+* ``checks``: the draft's citations repaired and its figures, names and places checked
+  against the sentences it cites (``checks``), and compared with the extractive reader's
+  key fact (``agreement``). Agreement verifies; a disagreement gets one tie-break
+  (``tie_break``); otherwise the answer is "not verified" and quotes both readers'
+  sentences.
 
 The stream always starts with the sources, so a user sees what was found even when the
 model fails; failures end as an ErrorEvent, never as an exception. The answer's text comes
 only once it is checked: a verified answer, a refusal, or a "not verified" reply quoting
-the closest evidence. What is shown is what stays.
+the evidence. What is shown is what stays.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections.abc import Generator, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from assistant.answering.citations import EvidenceScorer, VerifiedAnswer, number_keys, without_markers
+from assistant.answering.agreement import Agreement, compare, facts_stated
+from assistant.answering.candidates import mixed_script_words
+from assistant.answering.checks import AnswerChecker, DocumentLookup, NameIndex
+from assistant.answering.citations import EvidenceScorer
 from assistant.answering.evidence import Evidence, EvidencePlanner, RecordLookup
+from assistant.answering.extractive import ExtractiveReader, PassageLookup, Reading
+from assistant.answering.follow_ups import FollowUp, FollowUps
+from assistant.answering.llm_reader import Draft, LLMReader
+from assistant.answering.one_language import OneLanguage
+from assistant.answering.tie_break import TieBreak
 from assistant.languages import normalize_language
-from assistant.answering.leakage import leaked_words, replace_words
 from assistant.llms import LLM, LLMError
-from assistant.prompts import NO_ANSWER_TOKEN, Prompts
+from assistant.prompts import Prompts
 from assistant.questions import check_question
 from assistant.settings import Settings
 from assistant.types import (
@@ -32,32 +54,26 @@ from assistant.types import (
     ErrorEvent,
     Event,
     History,
+    KeyFactEvent,
+    Passage,
     ProgressEvent,
-    ProgressStage,
     SourcesEvent,
     TokenEvent,
 )
-from assistant.answering.checks import AnswerChecker, DocumentLookup, NameIndex
 from ingest.interfaces import Embedder, LanguageDetector
-from ingest.tokens import fold
 
 if TYPE_CHECKING:  # retrieval imports the index backends; answering needs only the type
+    from assistant.answering.citations import Span
     from assistant.retrieval import Retriever
 
 
 logger = logging.getLogger(__name__)
 
-# A standalone question is one line; a short cap keeps a rambling rewrite from costing seconds.
-CONDENSE_MAX_TOKENS = 64
-QUESTION_END = re.compile(r"[?？؟]\s*$")
 # Sentences quoted in a "not verified" reply: the closest evidence, not a reading list.
 CLOSEST_EVIDENCE = 2
-# A number read off a sentence, with its separators.
-FIGURE_CHECK_TOKENS = 12
-# A translated term is a few words.
-TRANSLATION_TOKENS = 12
-# List numbering, bullets and quotes a model puts around a translation.
-TRANSLATION_LINE_NOISE = re.compile(r"^\s*(?:\d+[.)]|[-*•])\s*|[\"'“”„«»]")
+# The extractive reader's best candidates whose sentences the model reads too, so that the
+# two readers can agree on a sentence retrieval ranked lower.
+READER_SENTENCES = 2
 
 
 class Answerer:
@@ -72,19 +88,39 @@ class Answerer:
         records: RecordLookup = lambda doc_id: None,
         documents: DocumentLookup = lambda doc_id: None,
         names: NameIndex = lambda keys: {},
+        passages: PassageLookup | None = None,
     ):
         """``records`` and ``documents`` look articles up by id, ``names`` gives the
-        articles writing some name keys (``Assistant`` passes the index's): without them,
-        passages are headed by their titles alone and the check cannot tell that an
-        answer's article is about another place than the question."""
+        articles writing some name keys, ``passages`` every passage of an article
+        (``Assistant`` passes the index's): without them, passages are headed by their
+        titles alone, the check cannot tell that an answer's article is about another
+        place than the question, and the extractive reader reads the retrieved passages
+        only. Without an embedder there is no extractive reader."""
         self.settings = settings
         self.retriever = retriever
         self.llm = llm
         self.detector = detector
         self.prompts = Prompts(settings.answer.prompts_dir)
-        self.scorer = EvidenceScorer(embedder)
-        self.planner = EvidencePlanner(settings.answer, self.scorer, records)
-        self.checker = AnswerChecker(self.scorer, documents, names)
+        scorer = EvidenceScorer(embedder)
+        self.planner = EvidencePlanner(settings.answer, scorer, records)
+        self.checker = AnswerChecker(scorer, documents, names, detector)
+        self.reader = (
+            ExtractiveReader(
+                settings.answer.reader,
+                embedder,
+                self.prompts.folder("question_words"),
+                self.prompts.folder("number_words"),
+                passages,
+                detector,
+                self.prompts.folder("breakdown_words"),
+            )
+            if embedder is not None
+            else None
+        )
+        self.llm_reader = LLMReader(llm, self.prompts)
+        self.follow_ups = FollowUps(settings.answer.follow_ups, self.llm_reader, self.prompts)
+        self.one_language = OneLanguage(self.llm_reader, self.prompts, detector)
+        self.tie_break = TieBreak(self.llm_reader, self.prompts)
 
     def ask(
         self,
@@ -113,31 +149,35 @@ class Answerer:
         answer = Answer(
             question=question, language=language, answer="", refused=False, model=self.llm.model
         )
-        failure, query = None, question
-        if history:
+        run = Run(answer, started)
+        failure, asked = None, FollowUp(question, question)
+        with run.timed("follow_up"):
             try:
-                query = yield from self.condense(question, history)
+                asked = yield from self.follow_ups.run(question, history)
             except LLMError as error:
                 failure = error  # reported after the sources, like any other model failure
-        retrieve_started = time.perf_counter()
-        answer.passages = self.retriever.retrieve(query, k or self.settings.answer.k)
-        answer.timings.retrieve_s = time.perf_counter() - retrieve_started
+        with run.timed("retrieve"):
+            answer.passages = self.retriever.retrieve(asked.query, k or self.settings.answer.k)
+        answer.timings.retrieve_s = run.elapsed()
         yield SourcesEvent(passages=answer.passages, language=language)
         try:
             if failure is not None:
                 raise failure
-            yield from self._answer(query, answer, started)
+            yield from self._answer(asked, run)
         except LLMError as error:
             answer.answer, answer.citations, answer.unsupported_numbers = "", [], []
             answer.error = error.message
             yield ErrorEvent(message=error.message, kind=error.kind)
-        answer.timings.total_s = time.perf_counter() - started
+        if answer.key_fact is not None and answer.key_fact.status == "checking":
+            answer.key_fact.status = "not_verified"
+        answer.timings.total_s = run.elapsed()
         yield CitationsEvent(
             answer=answer.answer,
             citations=answer.citations,
             refused=answer.refused,
             unsupported_numbers=answer.unsupported_numbers,
             verified=answer.verified,
+            key_fact=answer.key_fact,
         )
         yield DoneEvent(result=answer)
 
@@ -150,124 +190,160 @@ class Answerer:
             language = self.detector.detect(earlier[-1])
         return language
 
-    def condense(self, question: str, history: History) -> Generator[ProgressEvent, None, str]:
-        """Rewrite a follow-up into a standalone question, for retrieval and the prompt."""
-        messages = self.prompts.condense_messages(question, history)
-        reply = yield from self._read(messages, "condensing", max_tokens=CONDENSE_MAX_TOKENS)
-        lines = [line.strip().strip("\"'“”«»") for line in reply.strip().splitlines()]
-        standalone = next((line for line in lines if line), question)
-        logger.info("Follow-up %r asked as %r", question, standalone)
-        return standalone
-
-    def _answer(self, query: str, answer: Answer, started: float) -> Iterator[Event]:
-        evidence = self.planner.plan(query, answer.passages)
+    def _answer(self, asked: FollowUp, run: Run) -> Iterator[Event]:
+        answer = run.answer
+        with run.timed("evidence"):
+            evidence = self.planner.plan(asked.query, answer.passages)
         if evidence.strength < self.settings.answer.min_evidence:
-            yield from self._refuse(answer, started)
+            yield from self._refuse(run)
             return
-        yield ProgressEvent("writing", passages=len(evidence.passages))
-        start = self.prompts.answer_start(answer.language) if self.llm.continues_answer else ""
-        raw = yield from self._generate(query, evidence, answer.language, start)
-        continuation = raw.removeprefix(start)
-        if start and continuation.strip() and not answers_anything(continuation):
-            # A started answer continued with the question itself or bare markers (seen in
-            # Vietnamese): asked again without the start, the model usually answers.
-            logger.info("No answer in %r; asking again without its start", raw)
-            raw = continuation = yield from self._generate(query, evidence, answer.language, "")
-        if (
-            not continuation.strip()  # a started answer left as it was: an abstention
-            or NO_ANSWER_TOKEN in raw
-            or self.prompts.is_refusal(raw, answer.language)
-        ):
-            logger.info("Refused by the model: %r", raw)
-            yield from self._refuse(answer, started)
-            return
-        yield ProgressEvent("checking", passages=len(evidence.passages))
-        if answers_anything(raw):
-            verdict = self.checker.check(query, raw, evidence, answer.language)
-            answer.problems = verdict.problems
-            if verdict.verified and self.settings.answer.figure_check:
-                answer.problems = yield from self._second_reading(query, verdict.checked)
-        else:
-            verdict, answer.problems = None, ["the model gave no answer, only the question"]
-        if answer.problems:
-            logger.info("Not verified (%s): %s", "; ".join(answer.problems), raw)
-        if verdict is not None and not answer.problems:
-            answer.verified = True
-            answer.answer = yield from self._in_one_language(
-                verdict.checked.text, query, evidence, answer
+        yield ProgressEvent("reading", passages=len(evidence.passages))
+        with run.timed("extractive"):
+            reading = self._read(asked, answer.language, evidence)
+        if reading.best is not None:
+            logger.info(
+                "Extractive reader: %r (%s, confidence %.2f)",
+                reading.best.candidate.text,
+                reading.kind,
+                reading.confidence,
             )
-            answer.citations = verdict.checked.citations
-        else:
-            self._not_verified(answer, evidence)
-        mark_first_token(answer, started)
+            if reading.confidence >= self.settings.answer.key_fact_confidence:
+                answer.key_fact = reading.key_fact()
+                answer.timings.key_fact_s = run.elapsed()
+                yield KeyFactEvent(answer.key_fact)
+        sent = evidence.with_sentences(
+            [(s.passage, s.span) for s in reading.ranked[:READER_SENTENCES]]
+        )
+        yield ProgressEvent("writing", passages=len(sent.passages))
+        with run.timed("llm_reader"):
+            draft = yield from self.llm_reader.run(
+                asked.question, sent, answer.language, asked.earlier
+            )
+        if draft.refused:
+            logger.info("Refused by the model: %r", draft.text)
+            if answer.key_fact is not None:
+                # The model found nothing, but the other reader did: its sentence is shown,
+                # not as an answer, so the asker sees the likely answer's evidence.
+                yield from self._not_verified(
+                    run, sent, reading, None, ["the model found no answer"]
+                )
+            else:
+                yield from self._refuse(run)
+            return
+        yield ProgressEvent("checking", passages=len(sent.passages))
+        if not draft.answers:
+            logger.info("No answer in %r", draft.text)
+            problems = ["the model gave no answer, only the question"]
+            yield from self._not_verified(run, sent, reading, None, problems)
+            return
+        problems, agreement, checked = yield from self._check(asked, draft, sent, reading, run)
+        if problems:
+            logger.info("Not verified (%s): %s", "; ".join(problems), draft.text)
+            yield from self._not_verified(run, sent, reading, agreement, problems)
+            return
+        answer.verified = True
+        answer.answer, answer.citations = checked.text, checked.citations
+        answer.unsupported_numbers = checked.unsupported_numbers
+        if answer.key_fact is not None:
+            answer.key_fact.status = "verified" if agreement.status == "agree" else "not_verified"
+        run.first_token()
         yield TokenEvent(text=answer.answer)
 
-    def _second_reading(
-        self, query: str, checked: VerifiedAnswer
-    ) -> Generator[ProgressEvent, None, list[str]]:
-        """Whether the model, asked only which number of the cited sentences answers the
-        question, names one of the answer's figures. Reading a figure off one sentence is
-        another task than writing an answer, and the small model errs differently in each:
-        on the dev half it disagreed with 2 of 4 wrong figures and no right one. The model
-        is asked for one number, so only an answer stating one figure is read again: with
-        a date and a number ("Decision 657 of 4 April 2018") it names either, or another."""
-        figures = number_keys(without_markers(checked.text)) - number_keys(query)
-        if len(figures) != 1:
-            return []
-        quoted = " ".join(dict.fromkeys(citation.quote for citation in checked.citations))
-        messages = self.prompts.figure_check_messages(query, quoted)
-        try:
-            reply = yield from self._read(messages, "checking", max_tokens=FIGURE_CHECK_TOKENS)
-        except LLMError as error:
-            return [f"the figure could not be read again: {error.message}"]
-        if number_keys(reply) & figures:
-            return []
-        return [f"read again, the cited sentence gives {reply.strip()!r}, not {sorted(figures)}"]
+    def _read(self, asked: FollowUp, language: str, evidence: Evidence) -> Reading:
+        if self.reader is None:
+            return Reading("other")
+        return self.reader.run(
+            asked.query, language, evidence, kind_question=asked.question, known=asked.known
+        )
 
-    def _in_one_language(
-        self, text: str, query: str, evidence: Evidence, answer: Answer
-    ) -> Generator[ProgressEvent, None, str]:
-        """``text`` with the source-language words the model copied (``assistant.answering.leakage``)
-        translated by the model, term by term; a term it cannot translate is quoted, so it
-        reads as the source's word rather than the answer's."""
-        leaks = leaked_words(text, query, evidence.passages, answer.language, self.detector)
-        if not leaks:
-            return text
-        translations = {}
-        for source in dict.fromkeys(language for _, language in leaks):
-            terms = [word for word, language in leaks if language == source]
-            translations |= yield from self._translate(terms, source, answer.language)
-        untranslated = {word: f"“{word}”" for word, _ in leaks if word not in translations}
-        logger.info("Source-language words %s translated as %s", leaks, translations)
-        return replace_words(text, translations | untranslated)
-
-    def _translate(
-        self, terms: list[str], source: str, language: str
-    ) -> Generator[ProgressEvent, None, dict[str, str]]:
-        """The model's translations of ``terms``, each kept only if it is one line, not the
-        term itself, and no other source-language term."""
-        messages = self.prompts.translation_messages(terms, source, language)
-        try:
-            reply = yield from self._read(
-                messages, "checking", max_tokens=TRANSLATION_TOKENS * len(terms)
+    def _check(
+        self, asked: FollowUp, draft: Draft, sent: Evidence, reading: Reading, run: Run
+    ) -> Generator[ProgressEvent, None, tuple[list[str], Agreement, object]]:
+        """(problems, agreement, the checked answer): empty problems verify it."""
+        language = run.answer.language
+        with run.timed("language"):
+            phrased = yield from self.one_language.run(
+                draft.text, asked.question, sent.passages, language
             )
-        except LLMError:
-            return {}
-        lines = [TRANSLATION_LINE_NOISE.sub("", line).strip() for line in reply.splitlines()]
-        lines = [line for line in lines if line]
-        if len(lines) != len(terms):
-            return {}
-        return {
-            term: line
-            for term, line in zip(terms, lines, strict=True)
-            if fold(line) != fold(term) and fold(term) not in fold(line)
-        }
+        with run.timed("checks"):
+            verdict = self.checker.check(asked.query, phrased.text, sent, language)
+            problems = list(verdict.problems)
+            if phrased.untranslated:
+                words = ", ".join(phrased.untranslated)
+                problems.append(f"words of the source's language left untranslated: {words}")
+            stated = facts_stated(
+                verdict.checked.text,
+                asked.known,
+                reading,
+                language,
+                self.prompts.folder("number_words"),
+            )
+            garbled = mixed_script_words(verdict.checked.text)
+            if garbled:
+                problems.append(f"garbled words: {', '.join(garbled)}")
+            agreement = compare(reading, stated)
+        run.answer.problems = problems
+        if agreement.status == "agree":
+            return problems, agreement, verdict.checked
+        if agreement.status == "unstated":
+            problems.append(f"the answer states no {reading.kind}, which the question asks")
+        elif agreement.status == "unread":
+            if not self.settings.answer.verify_unread:
+                problems.append("no second reader could read this answer")
+        elif (
+            not problems
+            and self.settings.answer.tie_break
+            and agreement.draft_fact is not None
+            and reading.best is not None
+        ):
+            with run.timed("tie_break"):
+                kept = yield from self.tie_break.run(
+                    asked.question, agreement.draft_fact, reading.best
+                )
+            if not kept:
+                problems.append(
+                    f"the readers disagree: {agreement.draft_fact.candidate.text!r} or "
+                    f"{reading.best.candidate.text!r}, and the model chose the reader's"
+                )
+        else:
+            found = reading.best.candidate.text if reading.best else "nothing"
+            stated_text = ", ".join(fact.text for fact in agreement.draft_facts)
+            where = ""
+            if agreement.draft_fact is not None and reading.best is not None:
+                rank = reading.ranked.index(agreement.draft_fact) + 1
+                lead = reading.best.score - agreement.draft_fact.score
+                where = f" (the reader's candidate {rank}, {lead:.3f} behind)"
+            problems.append(f"the readers disagree: {stated_text!r}{where} or {found!r}")
+        return problems, agreement, verdict.checked
 
-    def _not_verified(self, answer: Answer, evidence: Evidence) -> None:
-        """The reply for an answer that failed its check: says so in the asker's language
-        and quotes the evidence sentences closest to the question, as citations that claim
-        nothing (``supported`` false)."""
-        quotes = evidence.closest(CLOSEST_EVIDENCE)
+    def _not_verified(
+        self,
+        run: Run,
+        evidence: Evidence,
+        reading: Reading,
+        agreement: Agreement | None,
+        problems: list[str],
+    ) -> Iterator[Event]:
+        """The reply for an answer that was not verified: says so in the asker's language
+        and quotes, as citations that claim nothing (``supported`` false), the sentence of
+        the extractive reader's key fact and the one of the model's, when they disagree;
+        else the evidence sentences closest to the question."""
+        answer = run.answer
+        answer.problems = problems
+        quotes: list[tuple[Passage, Span]] = []
+        if (
+            reading.best is not None
+            and reading.confidence >= self.settings.answer.key_fact_confidence
+        ):
+            quotes.append((reading.best.passage, reading.best.span))
+        if agreement is not None and agreement.draft_fact is not None:
+            quotes.append((agreement.draft_fact.passage, agreement.draft_fact.span))
+        for quote in evidence.closest(CLOSEST_EVIDENCE):
+            if len(quotes) >= CLOSEST_EVIDENCE:
+                break
+            if quote[1] not in [span for _, span in quotes]:
+                quotes.append(quote)
+        quotes = list({span: (passage, span) for passage, span in quotes}.values())
         answer.citations = [
             Citation(
                 marker=marker,
@@ -283,55 +359,35 @@ class Answerer:
         ]
         markers = " ".join(f"[{marker}]" for marker in range(1, len(quotes) + 1))
         answer.answer = f"{self.prompts.not_verified(answer.language)} {markers}".strip()
-
-    def _generate(
-        self, query: str, evidence: Evidence, language: str, start: str
-    ) -> Generator[ProgressEvent, None, str]:
-        """The model's whole answer (``start`` and its continuation); generation stops at an
-        abstention."""
-        messages = self.prompts.answer_messages(query, evidence, language, start)
-        generated = ""
-        deltas = self._stream_answer(messages, started_answer=bool(start))
-        for count, delta in enumerate(deltas, 1):
-            generated += delta
-            yield ProgressEvent("writing", passages=len(evidence.passages), tokens=count)
-            if generated.lstrip().startswith(NO_ANSWER_TOKEN):
-                break
-        return start + generated
-
-    def _read(
-        self, messages: list[dict], stage: ProgressStage, max_tokens: int
-    ) -> Generator[ProgressEvent, None, str]:
-        """A short reply of the model, with a progress event per delta."""
-        reply = ""
-        for count, delta in enumerate(self.llm.stream_chat(messages, max_tokens=max_tokens), 1):
-            reply += delta
-            yield ProgressEvent(stage, tokens=count)
-        return reply
-
-    def _stream_answer(self, messages: list[dict], *, started_answer: bool) -> Iterator[str]:
-        """The model's deltas. A model given the start of its answer that adds nothing to
-        it has nothing to say: that is an abstention, not the error an empty reply is."""
-        try:
-            yield from self.llm.stream_chat(messages)
-        except LLMError as error:
-            if not (started_answer and error.kind == "bad_output" and error.empty):
-                raise
-
-    def _refuse(self, answer: Answer, started: float) -> Iterator[Event]:
-        answer.refused = True
-        answer.answer = self.prompts.no_answer(answer.language)
-        mark_first_token(answer, started)
+        run.first_token()
         yield TokenEvent(text=answer.answer)
 
+    def _refuse(self, run: Run) -> Iterator[Event]:
+        run.answer.refused = True
+        run.answer.answer = self.prompts.no_answer(run.answer.language)
+        run.first_token()
+        yield TokenEvent(text=run.answer.answer)
 
-def mark_first_token(answer: Answer, started: float) -> None:
-    if answer.timings.ttft_s is None:
-        answer.timings.ttft_s = time.perf_counter() - started
 
+class Run:
+    """One question's answering under way: the answer built, and its clock."""
 
-def answers_anything(text: str) -> bool:
-    """Whether the model's text is an answer at all: a small model sometimes gives back
-    nothing but markers ("[2]"), or the question itself."""
-    body = without_markers(text)
-    return any(char.isalnum() for char in body) and not QUESTION_END.search(body)
+    def __init__(self, answer: Answer, started: float):
+        self.answer = answer
+        self.started = started
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.started
+
+    def first_token(self) -> None:
+        if self.answer.timings.ttft_s is None:
+            self.answer.timings.ttft_s = self.elapsed()
+
+    @contextmanager
+    def timed(self, stage: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            stages = self.answer.timings.stages
+            stages[stage] = stages.get(stage, 0.0) + time.perf_counter() - started

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from assistant.answering.checks import AnswerChecker, misdated, misnamed
 from assistant.answering.citations import EvidenceScorer
 from assistant.answering.evidence import EvidencePlanner
 from assistant.settings import AnswerSettings
 from assistant.types import Passage
-from assistant.answering.checks import AnswerChecker, misdated, misnamed
 from ingest.names import name_key
 from ingest.records import build_record
 from ingest.types import Document

@@ -105,8 +105,14 @@ def test_ask_streams_sources_tokens_citations_done_in_order(client):
     names = [name for name, _ in events]
     assert names[0] == "sources"
     assert names[-2:] == ["citations", "done"]
-    # Progress (a token written, the check) until the checked answer comes, once.
-    assert set(names[1:-3]) == {"progress"} and names[-3] == "token"
+    # Progress (the evidence read, a token written, the check) until the checked answer
+    # comes, once; the key fact the extractive reader read comes before the model writes.
+    assert set(names[1:-3]) == {"progress", "key_fact"} and names[-3] == "token"
+    [key_fact] = [json.loads(data)["key_fact"] for name, data in events if name == "key_fact"]
+    assert key_fact["text"] == "1.269" and key_fact["status"] == "checking"
+    assert key_fact["citation"]["doc_id"] == "vi/bac-ninh.txt"
+    writing = [i for i, (name, data) in enumerate(events) if '"stage": "writing"' in data]
+    assert names.index("key_fact") < writing[0]
     tokens = "".join(json.loads(data)["text"] for name, data in events if name == "token")
     assert VI_ANSWER in tokens
     sources = json.loads(events[0][1])
@@ -148,8 +154,10 @@ def test_an_unavailable_model_still_returns_the_sources(data_dir):
 
     assert body["error"]
     assert body["passages"]
+    # The key fact needs no model: it still comes, and is never marked verified.
+    assert body["key_fact"]["text"] == "1.269" and body["key_fact"]["status"] == "not_verified"
     names = [name for name, _ in parse_sse(streamed.text)]
-    assert names[:3] == ["sources", "progress", "error"]
+    assert names[:5] == ["sources", "progress", "key_fact", "progress", "error"]
     assert names[-1] == "done"
     assert readiness["ready"] is True  # the index answers: the sources still come
     assert readiness["llm"]["loaded"] is False
