@@ -3,10 +3,11 @@ date, a year, a period, a place, or something else.
 
 Told from the question words of the asker's language (``prompts/question_words``, a small
 bundled lexicon: "how many", "bao nhiêu", "كم", "何件"), the longest phrase found winning
-("since when" over "when"). A question whose language has no list, or whose words none
-of them match, is compared with one example question of each kind by embedding (the
-multilingual embedder aligns "Wer leitete die Sitzung?" with "Who chaired the meeting?");
-the nearest kind is taken when it is clearly nearer than the others, else "other".
+("since when" over "when"); none of them found, it asks for something else ("why", "what
+model"). A question in a language without a list is compared with one example question
+of each kind by embedding (the multilingual embedder aligns "Wer leitete die Sitzung?"
+with "Who chaired the meeting?"); the nearest kind is taken when it is clearly nearer
+than the others, else "other".
 """
 
 from __future__ import annotations
@@ -117,7 +118,8 @@ class QuestionTyper:
         found = kind_from_words(question, language, self.directory)
         if found is not None:
             return found
-        if self.embedder is None:
+        # A language with a list whose words none match asks something else ("why").
+        if question_words(language, self.directory) or self.embedder is None:
             return "other"
         if self._examples is None:
             self._examples = self.embedder.embed_queries(list(EXAMPLES.values()))

@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from assistant.feedback import MAX_COMMENT_CHARS, AnswerStatus, Rating
-from assistant.types import Citation, Passage
+from assistant.types import Citation, KeyFact, Passage
 
 PRODUCT_MODEL = "news-assistant"  # the name OpenAI clients use for the product itself
 
@@ -31,7 +31,9 @@ class AskRequest(BaseModel):
     language: str | None = Field(None, max_length=16, description="ISO 639-1 code.")
     k: int | None = Field(None, ge=1, le=50, description="Passages sent to the LLM.")
     stream: bool = Field(
-        False, description="Answer with Server-Sent Events: sources, token…, citations, done."
+        False,
+        description="Answer with Server-Sent Events: sources, key_fact (when the extractive "
+        "reader is confident), token…, citations, done.",
     )
 
 
@@ -116,8 +118,10 @@ class CompletionChoice(BaseModel):
 
 class ChatCompletion(BaseModel):
     """An OpenAI ``chat.completion``, with the product's own fields after ``usage``; a
-    stream carries ``sources`` on its first chunk and the fields from ``citations`` on
-    its last chunk with a ``finish_reason``."""
+    stream carries ``sources`` on its first chunk, ``key_fact`` on a chunk of its own with
+    an empty delta as soon as it is read (before the answer), and the fields from
+    ``citations`` (``key_fact`` with its final status too) on its last chunk with a
+    ``finish_reason``."""
 
     id: str
     object: Literal["chat.completion"] = "chat.completion"
@@ -133,6 +137,13 @@ class ChatCompletion(BaseModel):
     refused: bool = Field(description="Extension: the articles hold nothing on the question.")
     verified: bool = Field(description="Extension: every sentence was checked against its source.")
     unsupported_numbers: list[str] = Field(description="Extension: figures no source supports.")
+    key_fact: KeyFact | None = Field(
+        None,
+        description="Extension: the answer's key fact (a figure, date or name) as the "
+        "extractive reader read it off one source sentence, without the language model; "
+        "`status` verified when the verified answer states it. None when the reader was not "
+        "confident.",
+    )
 
 
 class Liveness(BaseModel):

@@ -40,8 +40,10 @@ async def ask_events(events: AsyncIterator[Event]) -> AsyncIterator[dict]:
 )
 async def ask(body: AskRequest, request: Request, assistant: AssistantDep, settings: SettingsDep):
     """The same JSON as `assistant ask --json`. With `stream: true`, Server-Sent Events
-    instead, in this order: `sources`, `token`…, `citations`, `done` (whose `result` is
-    that JSON); `error` replaces the tokens when the language model fails. A question
+    instead, in this order: `sources`, `progress`…, `key_fact` (at most once: the answer's
+    key fact read without the language model, status `checking`, seconds before the
+    answer), `token`…, `citations` (with the key fact's final status), `done` (whose
+    `result` is that JSON); `error` replaces the tokens when the language model fails. A question
     may wait for the model in a queue; 429 with `Retry-After` when the queue is full, the
     client has its share of questions running, or a rate limit is reached."""
     question = checked_question(body.question, "question", settings)

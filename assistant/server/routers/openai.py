@@ -30,7 +30,15 @@ from assistant.server.schemas import (
     ChatMessage,
 )
 from assistant.server.sse import sse
-from assistant.types import Answer, CitationsEvent, ErrorEvent, Event, SourcesEvent, TokenEvent
+from assistant.types import (
+    Answer,
+    CitationsEvent,
+    ErrorEvent,
+    Event,
+    KeyFactEvent,
+    SourcesEvent,
+    TokenEvent,
+)
 
 router = APIRouter(dependencies=[Depends(require_api_key)])
 
@@ -95,6 +103,11 @@ async def chat_completion_events(
                         delta_choice({"role": "assistant", "content": ""}),
                         sources=sources,
                     )
+                case KeyFactEvent(key_fact=key_fact):
+                    # An empty delta: the contents still add up to the answer alone.
+                    yield completion_chunk(
+                        completion_id, delta_choice({}), key_fact=asdict(key_fact)
+                    )
                 case TokenEvent(text=text):
                     content += text
                     yield completion_chunk(completion_id, delta_choice({"content": text}))
@@ -111,6 +124,7 @@ async def chat_completion_events(
                         refused=event.refused,
                         verified=event.verified,
                         unsupported_numbers=event.unsupported_numbers,
+                        key_fact=asdict(event.key_fact) if event.key_fact else None,
                     )
     if include_usage:
         yield completion_chunk(completion_id, [], usage=usage(messages, content))
@@ -137,6 +151,7 @@ def chat_completion(answer: Answer, messages: list[ChatMessage]) -> dict:
         "refused": answer.refused,
         "verified": answer.verified,
         "unsupported_numbers": answer.unsupported_numbers,
+        "key_fact": asdict(answer.key_fact) if answer.key_fact else None,
     }
 
 
@@ -151,9 +166,11 @@ async def chat_completions(
 ):
     """The last message is the question, earlier user/assistant messages the history.
     Extension fields of the response: `sources`, `citations`, `refused`, `verified`,
-    `unsupported_numbers`. `usage` is approximated (see its schema). With `stream: true`,
-    the chunks' contents add up to exactly the answer's text; `sources` ride on the first
-    chunk, the other extension fields on the one with `finish_reason`, and
+    `unsupported_numbers`, `key_fact`. `usage` is approximated (see its schema). With
+    `stream: true`, the chunks' contents add up to exactly the answer's text; `sources`
+    ride on the first chunk, `key_fact` on a chunk with an empty delta as soon as the
+    extractive reader has it (seconds before the answer), the other extension fields on
+    the one with `finish_reason`, and
     `stream_options.include_usage` adds a last chunk with `usage`, as OpenAI's. 429 with
     `Retry-After` when the server is busy, as for `/api/ask`."""
     *earlier, last = body.messages

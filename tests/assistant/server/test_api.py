@@ -237,6 +237,8 @@ def test_openai_client_uses_the_product_as_a_model(data_dir, llm_server):
     assert "1.269" in completion.choices[0].message.content
     assert completion.choices[0].finish_reason == "stop"
     assert completion.model_extra["citations"][0]["doc_id"] == "vi/bac-ninh.txt"
+    assert completion.model_extra["key_fact"]["text"] == "1.269"
+    assert completion.model_extra["key_fact"]["status"] == "verified"
     assert {s["doc_id"] for s in completion.model_extra["sources"]} == set(CORPUS)
     streamed = "".join(chunk.choices[0].delta.content or "" for chunk in chunks)
     assert "1.014" in streamed
@@ -299,6 +301,18 @@ def test_openai_stream_adds_up_to_the_answer_with_usage(data_dir, reply, questio
     if kind != "refused":
         markers = {int(n) for n in re.findall(r"\[(\d+)\]", answer)}
         assert markers == {c["marker"] for c in chunks[-2].model_extra["citations"]}
+        # The key fact rides on a chunk of its own, with nothing to add to the content,
+        # before the answer's; its final status comes on the last chunk.
+        [early] = [
+            c for c in chunks if c.model_extra.get("key_fact") and not c.choices[0].finish_reason
+        ]
+        assert early.choices[0].delta.content is None
+        assert early.model_extra["key_fact"]["status"] == "checking"
+        assert chunks.index(early) < min(
+            i for i, c in enumerate(chunks) if c.choices and c.choices[0].delta.content
+        )
+        final = chunks[-2].model_extra["key_fact"]["status"]
+        assert final == ("verified" if kind == "verified" else "not_verified")
 
 
 def test_openai_client_sees_model_failures_as_errors(data_dir):

@@ -22,6 +22,7 @@ from assistant.types import (
     CitationsEvent,
     DoneEvent,
     ErrorEvent,
+    KeyFactEvent,
     Passage,
     ProgressEvent,
     SourcesEvent,
@@ -30,6 +31,7 @@ from assistant.types import (
 from ingest.names import name_key
 from ingest.types import DocumentRecord
 from tests.fake_openai import FakeOpenAIServer
+from tests.fakes import HashEmbedder
 from tests.support.passages import make_passages
 
 REQUIRED_NO_ANSWER_LANGUAGES = ["en", "de", "ar", "hu", "vi", "zh", "ru", "ja", "ko", "fr", "es"]
@@ -649,3 +651,98 @@ def test_closing_the_stream_stops_the_model_within_a_token():
             events.close()  # what the server does when the client goes away
             break
     assert CountingLLM.produced == 3
+
+
+# --- the two readers ------------------------------------------------------------------------
+
+
+def reading_answerer(llm, settings=None, passages=None) -> Answerer:
+    """An answerer with the extractive reader (a bag-of-words embedder stands in for e5)."""
+    passages = ranked_passages() if passages is None else passages
+    return Answerer(
+        settings or LEXICAL_SETTINGS,
+        retriever=ListRetriever(passages),
+        llm=llm,
+        detector=FixedDetector("en"),
+        embedder=HashEmbedder(),
+        passages=lambda doc_id: [p for p in passages if p.doc_id == doc_id],
+    )
+
+
+def test_the_key_fact_is_shown_before_the_model_writes_and_verified_by_agreement():
+    events = list(reading_answerer(ScriptedLLM(GOOD_REPLY)).stream(QUESTION))
+    [key_fact] = [e.key_fact for e in events if isinstance(e, KeyFactEvent)]
+    first_writing = next(
+        i for i, e in enumerate(events) if isinstance(e, ProgressEvent) and e.stage == "writing"
+    )
+    assert events.index(next(e for e in events if isinstance(e, KeyFactEvent))) < first_writing
+    assert key_fact.text == "18.087" and key_fact.citation.doc_id == "ha-tinh.txt"
+    result = events[-1].result
+    assert result.verified and result.key_fact.status == "verified"
+    assert events[-2].key_fact.status == "verified"
+    assert result.timings.key_fact_s <= result.timings.ttft_s
+    assert list(result.timings.stages) == [
+        "follow_up", "retrieve", "evidence", "extractive", "llm_reader", "language", "checks"
+    ]  # fmt: skip
+
+
+def test_readers_that_disagree_leave_the_answer_not_verified_quoting_both_sentences():
+    llm = ScriptedLLM("Ha Tinh received 2.015 proposals through dialogue conferences [1].")
+    result = reading_answerer(llm).ask(QUESTION)
+    assert not result.verified and not result.refused
+    assert any(p.startswith("the readers disagree: '2.015'") for p in result.problems)
+    assert [c.quote for c in result.citations] == [
+        "Ha Tinh received 18.087 proposals through dialogue conferences.",
+        "Leaders held 2.015 direct dialogues.",
+    ]
+    assert result.key_fact.status == "not_verified"
+    assert len(llm.calls) == 1  # no tie-break by default
+
+
+class MisreadingReader:
+    """The extractive reader, with its two best candidates swapped: it reads 2.015."""
+
+    def __init__(self, reader):
+        self.reader = reader
+
+    def run(self, *args, **kwargs):
+        reading = self.reader.run(*args, **kwargs)
+        reading.ranked[:2] = reading.ranked[1::-1]
+        return reading
+
+
+@pytest.mark.parametrize(("choice", "verified"), [("A", True), ("B", False), ("C", False)])
+def test_a_tie_break_lets_the_model_choose_once_between_the_two_facts(choice, verified):
+    llm = ScriptedLLM(GOOD_REPLY, choice)
+    settings = Settings(answer={"min_evidence": 0.13, "tie_break": True})
+    answerer = reading_answerer(llm, settings)
+    answerer.reader = MisreadingReader(answerer.reader)
+    result = answerer.ask(QUESTION)
+    # Shown in document order: A is the model's 18.087, B the reader's 2.015.
+    prompt = user_prompt(llm, 1)
+    assert prompt.index("A: 18.087") < prompt.index("B: 2.015") and QUESTION in prompt
+    assert "Leaders held 2.015 direct dialogues." in prompt
+    assert result.verified is verified and "tie_break" in result.timings.stages
+    assert result.key_fact.text == "2.015" and result.key_fact.status == "not_verified"
+
+
+def test_a_model_refusal_with_a_confident_reader_shows_the_reader_s_sentence_unverified():
+    result = reading_answerer(ScriptedLLM(NO_ANSWER_TOKEN)).ask(QUESTION)
+    assert not result.refused and not result.verified
+    assert result.answer.startswith(Prompts().not_verified("en"))
+    assert result.citations[0].quote == (
+        "Ha Tinh received 18.087 proposals through dialogue conferences."
+    )
+
+
+def test_an_answer_that_states_no_fact_of_the_asked_kind_is_not_verified():
+    llm = ScriptedLLM("Ha Tinh received many proposals through dialogue conferences [1].")
+    result = reading_answerer(llm).ask(QUESTION)
+    assert not result.verified
+    assert "the answer states no count, which the question asks" in result.problems
+
+
+def test_a_garbled_word_leaves_an_answer_not_verified():
+    llm = ScriptedLLM("Ha Tinh received 18.087 proposalsпредложения through dialogues [1].")
+    result = reading_answerer(llm).ask(QUESTION)
+    assert not result.verified and "garbled words: proposalsпредложения" in result.problems

@@ -126,3 +126,31 @@ def test_a_year_another_article_writes_and_the_cited_one_does_not_fails():
     ]
     assert misdated("How many proposals were received in 2019?", retrieved, cited) == []
     assert misdated("What happened on 10 August?", retrieved, cited) == []  # may be a word
+
+
+class EnglishDetector:
+    """Takes Vietnamese-looking names for Vietnamese, everything else for English."""
+
+    def detect(self, text: str) -> str:
+        return "vi" if text in ("Thanh Hoa", "Nghe An", "Ha Tinh", "Ha Tinh's") else "en"
+
+
+def test_a_question_naming_a_place_no_article_writes_is_a_near_miss():
+    from assistant.answering.checks import unknown_names
+
+    cited = {"ha-tinh.txt": Document("ha-tinh.txt", "Ha Tinh received 18.087 proposals.")}
+    written = {"ha-tinh.txt": {name_key("Ha Tinh"): {"LATIN"}}}
+    detector = EnglishDetector()
+
+    def problems(question: str, language: str = "en") -> list[str]:
+        return unknown_names(question, language, written, cited, detector)
+
+    assert problems("How many proposals did Thanh Hoa receive?") == [
+        "the question names Thanh Hoa, which no article writes"
+    ]
+    assert problems("How many proposals did Ha Tinh receive?") == []
+    assert problems("How many proposals did Ha Tinh's leaders receive?") == []  # an ending
+    # Words of the question's own language, quoted terms and German nouns say nothing.
+    assert problems("How many Party Committee proposals were there?") == []
+    assert problems("How many 'Skilled Mass' models did Thanh Hoa build?") != []
+    assert problems("Wie viele Vorschläge erhielt Thanh Hoa?", "de") == []
