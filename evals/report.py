@@ -90,7 +90,9 @@ def language_bars(by_language: dict[str, dict]) -> Figure | None:
 def latency_histogram(records: Sequence[dict]) -> Figure | None:
     series = {
         stage: [
-            r["timings"][f"{stage}_s"] for r in records if r["timings"][f"{stage}_s"] is not None
+            r["timings"][f"{stage}_s"]
+            for r in records
+            if r["timings"].get(f"{stage}_s") is not None
         ]
         for stage in LATENCY_STAGES
     }
