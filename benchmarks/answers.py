@@ -1,13 +1,18 @@
 """The answer-quality table of benchmarks/results/answers.json: evaluation runs
-(`assistant eval` directories) summarised per half of the gold set, each with the command
+(`assistant eval` directories) summarised per split of the gold set, each with the command
 that reproduces it.
 
     .venv/bin/python -m benchmarks.answers \\
         --run "product (all on)=.eval-runs/product=assistant eval --out .eval-runs/product" ...
 
-A run is given as LABEL=DIRECTORY=COMMAND. The figures are recomputed from each run's
-results.jsonl with the evaluator's own metrics, split into the dev half (odd ids, where
-every choice was made) and the held-out half (even ids).
+A run is given as LABEL=DIRECTORY=COMMAND. Each run's records (results.jsonl) are scored
+again with the current evaluator (``evals.scoring.rescore``), so a run made by older code
+gets the newer figures wherever its records hold what they need (a figure they cannot
+have, such as the time to the key fact, is None), then split into the dev half (odd ids,
+where every choice was made), the held-out half (even ids) and the frozen batch (written
+before the answering pipeline; tunes nothing). A run made on another gold file is split
+the same way: a question of evals/gold.jsonl as there, any other by its record's split or
+its id. Each run also gets the seconds of each answering stage over its questions.
 """
 
 from __future__ import annotations
@@ -17,18 +22,24 @@ import json
 from pathlib import Path
 
 from benchmarks.run import GOLD, RESULTS_DIR, machine
-from evals.gold import SPLITS, load_gold, split_of
-from evals.metrics import summarize
+from evals.gold import SPLITS, TRAILING_NUMBER, GoldItem, load_gold, split_of, split_of_id
+from evals.metrics import stage_times, summarize
+from evals.scoring import rescore
+from ingest.interfaces import LanguageDetector
 
 FIGURES = (
     "fact_accuracy",
     "confidently_wrong",
     "unverified_rate",
+    "verified_precision",
+    "coverage",
     "citation_precision",
     "language_match",
     "unanswerable_declined",
     "false_refusal_rate",
     "recall@1",
+    "key_fact_p50_s",
+    "verified_answer_p50_s",
     "ttft_p50_s",
     "ttft_p95_s",
 )
@@ -40,23 +51,58 @@ def read_results(directory: Path) -> list[dict]:
     return list({record["id"]: record for record in map(json.loads, lines)}.values())
 
 
+def product_detector() -> LanguageDetector:
+    """The language detector the product's settings name, as an evaluation run uses."""
+    # Imported here: the settings and the detector load only when a run is summarised.
+    from assistant.settings import Settings
+    from ingest.language import make_language_detector
+
+    return make_language_detector(Settings())
+
+
 def summarise_run(
-    directory: Path, ids: set[str] | None = None
-) -> dict[str, dict[str, float | None]]:
-    """The figures of one run on each half of the gold set, on the questions ``ids`` only
-    when given."""
-    split = {item.id: split_of(item) for item in load_gold(GOLD)}
-    records = [r for r in read_results(directory) if ids is None or r["id"] in ids]
-    halves = {}
+    directory: Path, ids: set[str] | None = None, detector: LanguageDetector | None = None
+) -> dict[str, dict]:
+    """The figures of one run on each split of the gold set, on the questions ``ids`` only
+    when given, and its seconds per answering stage (``stages``). ``detector`` scores the
+    answers' language again (the product's when not given)."""
+    gold = {item.id: item for item in load_gold(GOLD)}
+    detector = detector or product_detector()
+    records = [
+        rescore(record, gold.get(record["id"]), detector)
+        for record in read_results(directory)
+        if ids is None or record["id"] in ids
+    ]
+    summary: dict[str, dict] = {}
     for name in SPLITS:
-        overall = summarize([r for r in records if split.get(r["id"]) == name])["overall"]
-        halves[name] = {figure: _rounded(overall.get(figure)) for figure in FIGURES}
-        halves[name]["questions"] = overall["questions"]
-    return halves
+        overall = summarize([r for r in records if split_in(r, gold) == name])["overall"]
+        summary[name] = {figure: _rounded(overall.get(figure)) for figure in FIGURES}
+        summary[name]["questions"] = overall["questions"]
+    summary["stages"] = {
+        stage: times | {"p50_s": _rounded(times["p50_s"]), "mean_s": _rounded(times["mean_s"])}
+        for stage, times in stage_times(records).items()
+    }
+    return summary
+
+
+def split_in(record: dict, gold: dict[str, GoldItem]) -> str:
+    """The record's split: its question's in evals/gold.jsonl, else (a run on another gold
+    file) the split its record names, else its id's."""
+    item = gold.get(record["id"])
+    if item is not None:
+        return split_of(item)
+    return record.get("split") or split_of_id(record["id"])
 
 
 def _rounded(value: float | None) -> float | None:
     return None if value is None else round(float(value), 3)
+
+
+def id_order(question_id: str) -> tuple[str, int, str]:
+    """Ids in their natural order: by prefix, then number ("q2" before "q10", "f01" apart)."""
+    number = TRAILING_NUMBER.search(question_id)
+    prefix = question_id[: number.start()] if number else question_id
+    return prefix, int(number[0]) if number else -1, question_id
 
 
 def main() -> None:
@@ -74,14 +120,15 @@ def main() -> None:
     if args.same_questions:
         answered = [{r["id"] for r in read_results(Path(d))} for _, d, _ in specs]
         ids = set.intersection(*answered)
+    detector = product_detector()
     runs = [
-        {"label": label, "command": command, **summarise_run(Path(directory), ids)}
+        {"label": label, "command": command, **summarise_run(Path(directory), ids, detector)}
         for label, directory, command in specs
     ]
     payload = {
         "machine": machine(),
         "split": SPLITS,
-        "questions": sorted(ids, key=lambda i: int(i[1:])) if ids else "all",
+        "questions": sorted(ids, key=id_order) if ids else "all",
         "runs": runs,
         "note": args.note,
     }

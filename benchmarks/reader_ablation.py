@@ -18,6 +18,8 @@ summarises like any run:
 Citation figures of a changed answer are left out (None): its draft's citations were not
 kept. A key fact is scored on the gold facts it can hold: a figure or a date on the
 groups holding digits (its month is written in the source's language), a name on all.
+A changed record names this module in ``scored_by``, so that ``benchmarks.answers`` keeps
+these figures instead of scoring the record again as the product's. Timings are the run's.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ EXTRACTIVE = re.compile(
 AGREEMENT_PROBLEMS = ("the readers disagree", "the answer states no ", "no second reader")
 CITATION_FIGURES = ("citation_precision", "citation_recall", "invalid_marker_rate", "token_f1")
 VARIANTS = ("llm-alone", "llm-with-checks", "extractive-alone")
+SCORED_BY = "benchmarks.reader_ablation"
 
 
 def stopped_draft(record: dict) -> tuple[list[str], str] | None:
@@ -72,8 +75,11 @@ def shown(record: dict, item: GoldItem, text: str, right: bool) -> dict:
         "confidently_wrong": float(not right),
         "unverified_rate": 0.0 if item.answerable else None,
         "unanswerable_declined": None if item.answerable else 0.0,
+        "shown_verified": 1.0,
+        "verified_right": float(right),
     }
-    return record | {"answer": text, "verified": True, "refused": False, "metrics": metrics}
+    changed = {"answer": text, "verified": True, "refused": False, "scored_by": SCORED_BY}
+    return record | changed | {"metrics": metrics}
 
 
 def not_shown(record: dict, item: GoldItem) -> dict:
@@ -85,8 +91,11 @@ def not_shown(record: dict, item: GoldItem) -> dict:
         "confidently_wrong": 0.0,
         "unverified_rate": 1.0 if item.answerable else None,
         "unanswerable_declined": None if item.answerable else 1.0,
+        "shown_verified": 0.0,
+        "verified_right": None,
     }
-    return record | {"verified": False, "refused": False, "metrics": metrics}
+    changed = {"verified": False, "refused": False, "scored_by": SCORED_BY}
+    return record | changed | {"metrics": metrics}
 
 
 def fact_right(fact: str, item: GoldItem) -> bool:

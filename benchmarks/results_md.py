@@ -13,6 +13,8 @@ import json
 import sys
 
 from benchmarks.run import RESULTS_DIR
+from evals.gold import SPLITS
+from evals.metrics import dedupe
 
 RESULTS_MD = RESULTS_DIR.parent / "RESULTS.md"
 SECTIONS = {
@@ -50,6 +52,9 @@ def machine_line(machine: dict) -> str:
 
 
 def answers_table(payload: dict) -> list[str]:
+    """One row per run and split of the gold set (``evals.gold.SPLITS``; a run summarised
+    before a split existed has no row for it), then each run's command and, when it was
+    measured, its seconds per answering stage."""
     runs = payload["runs"]
     questions = payload.get("questions", "all")
     lines = []
@@ -58,14 +63,23 @@ def answers_table(payload: dict) -> list[str]:
             f"On the {len(questions)} questions every run answered: {', '.join(questions)}.",
             "",
         ]
-    figures = [f for f in runs[0]["dev"] if f != "questions"] if runs else []
-    lines += ["| run | half | " + " | ".join(figures) + " |", "|---|---|" + "---|" * len(figures)]
+    figures = dedupe(figure for run in runs for split in SPLITS for figure in run.get(split, {}))
+    figures = [figure for figure in figures if figure != "questions"]
+    lines += ["| run | split | " + " | ".join(figures) + " |", "|---|---|" + "---|" * len(figures)]
     for run in runs:
-        for half in ("dev", "held_out"):
-            cells = ["–" if run[half][f] is None else str(run[half][f]) for f in figures]
-            lines.append(f"| {run['label']} | {half} | " + " | ".join(cells) + " |")
+        for split in (split for split in SPLITS if split in run):
+            cells = [_cell(run[split].get(figure)) for figure in figures]
+            lines.append(f"| {run['label']} | {split} | " + " | ".join(cells) + " |")
     lines += ["", "Commands:", ""]
     lines += [f"- {run['label']}: `{run['command']}`" for run in runs]
+    for run in runs:
+        if run.get("stages"):
+            lines += ["", f"Seconds per answering stage, {run['label']}:", ""]
+            lines += ["| stage | questions | p50 | mean |", "|---|---|---|---|"]
+            lines += [
+                f"| {stage} | {t['questions']} | {_cell(t['p50_s'])} | {_cell(t['mean_s'])} |"
+                for stage, t in run["stages"].items()
+            ]
     return lines
 
 

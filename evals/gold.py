@@ -136,7 +136,11 @@ EXPLICIT_SPLITS = ("frozen",)  # a record names these; dev and held_out come fro
 def split_of(item: GoldItem) -> str:
     """The record's own split, else by the number ending the id ("q07" -> dev); an id
     without one is held out."""
-    if item.split:
-        return item.split
-    number = TRAILING_NUMBER.search(item.id)
+    return item.split or split_of_id(item.id)
+
+
+def split_of_id(question_id: str) -> str:
+    """The split an id without an explicit one falls in: dev when the number ending it is
+    odd, else held out."""
+    number = TRAILING_NUMBER.search(question_id)
     return "dev" if number and int(number[0]) % 2 else "held_out"

@@ -1,18 +1,20 @@
 """Per-question figures and their aggregation. A figure that does not apply to a question
 (recall without gold sources, refusal rate of an answerable question) is None and left out
-of the mean, so every aggregate is a plain mean over the questions it applies to."""
+of the mean, so every aggregate is a plain mean over the questions it applies to, except
+the ratios of verified answers (``RATIO_METRICS``), counted from per-question flags
+(``FLAGS``) over whichever questions are aggregated: a run, a split, a language or a type."""
 
 from __future__ import annotations
 
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import PurePosixPath
 
 import numpy as np
 
-from evals.gold import GoldItem
+from evals.gold import SPLITS, GoldItem
 from evals.normalize import contains, strip_markers, tokens
 
 RECALL_DEPTHS = (1, 3, 5, 10)
@@ -29,12 +31,25 @@ ANSWER_METRICS = (
     "citation_recall",
     "invalid_marker_rate",
     "language_match",
+    "detected_language_match",
     "refusal_rate",
     "unanswerable_declined",
     "false_refusal_rate",
 )
-LATENCY_STAGES = ("retrieve", "ttft", "total")
-LATENCY_METRICS = tuple(f"{stage}_{p}_s" for stage in LATENCY_STAGES for p in ("p50", "p95"))
+# The figures that read the cited passages' text.
+CITATION_METRICS = ("citation_precision", "citation_recall")
+# Counted, not averaged: whether a question's answer was shown as verified (the naive
+# pipeline's every answer counts, as it cannot tell), and whether that answer was right.
+FLAGS = ("shown_verified", "verified_right")
+# precision of verified answers: right / shown as verified, over answerable and unanswerable
+# questions alike; coverage: shown as verified / answerable questions. Their product is the
+# fact accuracy, as only a verified answer can be right.
+RATIO_METRICS = ("verified_precision", "coverage")
+LATENCY_STAGES = ("retrieve", "key_fact", "ttft", "total")  # the ``{stage}_s`` timings
+# The time to the verified answer: the first token of the answers shown as verified.
+VERIFIED_ANSWER = "verified_answer"
+LATENCIES = ("retrieve", "key_fact", "ttft", VERIFIED_ANSWER, "total")
+LATENCY_METRICS = tuple(f"{name}_{p}_s" for name in LATENCIES for p in ("p50", "p95"))
 LOWER_IS_BETTER = frozenset(
     {
         "errors",
@@ -158,11 +173,14 @@ def answer_metrics(
     citations: Sequence[dict],
     passage_texts: dict[str, str],
     answer_language: str,
+    untranslated: Sequence[object] = (),
     judge_correct: bool | None = None,
     judged_supporting: frozenset[int] = frozenset(),
 ) -> dict[str, float | None]:
     """``refused`` and ``verified`` are None when the pipeline cannot tell (the naive one):
-    its every answer counts as shown to be true.
+    its every answer counts as shown to be true. ``untranslated``: the words the answer
+    copied from a cited passage of another language (``evals.language``); any makes the
+    answer not in the asker's language, whatever language it is detected in.
 
     Only an answer shown as verified is scored as an answer: a "not verified" reply, and
     the evidence it quotes, earns no fact and no citation, so quoting cannot buy accuracy.
@@ -179,6 +197,7 @@ def answer_metrics(
     invalid, markers = invalid_markers(answer, citations)
     answerable, refusal_known = item.answerable, refused is not None
     facts_right = shown_as_answer and facts_matched(text, item.must_include)
+    detected_match = answer_language == item.language
     return {
         "fact_accuracy": _flag(facts_right) if answerable else None,
         "confidently_wrong": _flag(shown_as_answer and not (answerable and facts_right)),
@@ -188,12 +207,15 @@ def answer_metrics(
         "citation_precision": sum(correct) / len(correct) if correct else None,
         "citation_recall": _flag(any(correct)) if answerable else None,
         "invalid_marker_rate": invalid / markers if markers else None,
-        "language_match": _flag(answer_language == item.language) if text.strip() else None,
+        "language_match": _flag(detected_match and not untranslated) if text.strip() else None,
+        "detected_language_match": _flag(detected_match) if text.strip() else None,
         "refusal_rate": _flag(refused) if refusal_known and not answerable else None,
         "unanswerable_declined": (
             _flag(not shown_as_answer) if refusal_known and not answerable else None
         ),
         "false_refusal_rate": _flag(refused) if refusal_known and answerable else None,
+        "shown_verified": _flag(shown_as_answer),
+        "verified_right": _flag(answerable and facts_right) if shown_as_answer else None,
     }
 
 
@@ -202,33 +224,104 @@ def _flag(value: bool) -> float:
 
 
 def aggregate(records: Sequence[dict]) -> dict[str, float | int | None]:
-    """Means of the per-question figures and latency percentiles, over ``records`` (lines
-    of results.jsonl)."""
+    """Means of the per-question figures, the ratios of verified answers and latency
+    percentiles, over ``records`` (lines of results.jsonl)."""
     names = dedupe(name for record in records for name in record["metrics"])
     figures: dict[str, float | int | None] = {
         "questions": len(records),
         "errors": sum("error" in record for record in records),
     }
     for name in names:
+        if name in FLAGS:
+            continue
         values = [r["metrics"][name] for r in records if r["metrics"].get(name) is not None]
         figures[name] = float(np.mean(values)) if values else None
-    for stage in LATENCY_STAGES:
-        values = [r["timings"][f"{stage}_s"] for r in records]
-        values = [value for value in values if value is not None]
+    figures |= verified_ratios(records)
+    for stage in LATENCIES:
+        values = [value for value in map(_latency(stage), records) if value is not None]
         for name, q in (("p50", 50), ("p95", 95)):
             figures[f"{stage}_{name}_s"] = float(np.percentile(values, q)) if values else None
     return figures
 
 
-def summarize(records: Sequence[dict]) -> dict:
-    """metrics.json: the figures overall, per question language and per question type."""
+def verified_ratios(records: Sequence[dict]) -> dict[str, float | None]:
+    """``RATIO_METRICS`` counted from the records' flags; None without a verified answer
+    (precision) or an answerable question (coverage) that was answered at all."""
+    shown = [r for r in records if r["metrics"].get("shown_verified") is not None]
+    verified = [r for r in shown if r["metrics"]["shown_verified"]]
+    right = sum(bool(r["metrics"].get("verified_right")) for r in verified)
+    answerable = sum(bool(r.get("answerable")) for r in shown)
+    return {
+        "verified_precision": right / len(verified) if verified else None,
+        "coverage": len(verified) / answerable if answerable else None,
+    }
 
-    def split(field: str) -> dict[str, dict]:
-        keys = sorted({record[field] for record in records})
-        return {key: aggregate([r for r in records if r[field] == key]) for key in keys}
+
+def _latency(name: str) -> Callable[[dict], float | None]:
+    """A record's seconds to ``name``: its ``{name}_s`` timing, or for the verified answer
+    its first token when it was shown as verified (None otherwise). Older records lack the
+    newer timings: theirs are None."""
+    if name == VERIFIED_ANSWER:
+        return lambda r: r["timings"].get("ttft_s") if r["metrics"].get("shown_verified") else None
+    return lambda r: r["timings"].get(f"{name}_s")
+
+
+def stage_times(records: Sequence[dict]) -> dict[str, dict[str, float | int]]:
+    """Each answering stage's seconds (``timings.stages``), in the order the stages ran:
+    median and mean over the questions that ran it, and how many did."""
+    ran: dict[str, list[float]] = {}
+    for record in records:
+        for stage, seconds in (record["timings"].get("stages") or {}).items():
+            ran.setdefault(stage, []).append(seconds)
+    return {
+        stage: {
+            "questions": len(values),
+            "p50_s": float(np.percentile(values, 50)),
+            "mean_s": float(np.mean(values)),
+        }
+        for stage, values in ran.items()
+    }
+
+
+def confidence_of(record: dict) -> float:
+    """How sure the product was of an answer shown as verified: its key fact's confidence,
+    1.0 without a key fact (nothing cast doubt on it)."""
+    key_fact = record.get("key_fact")
+    return float(key_fact["confidence"]) if key_fact else 1.0
+
+
+def risk_coverage(records: Sequence[dict]) -> list[tuple[float, float, float]]:
+    """(threshold, coverage, risk) as a confidence threshold (``confidence_of``) keeps fewer
+    and fewer of the answers shown as verified, from the lowest threshold (every verified
+    answer: the product's operating point, first) to the highest. Risk is 1 − precision;
+    coverage as in ``verified_ratios``. Empty without a verified answer."""
+    shown = [r for r in records if r["metrics"].get("shown_verified") is not None]
+    answerable = sum(bool(r.get("answerable")) for r in shown)
+    verified = [r for r in shown if r["metrics"]["shown_verified"]]
+    if not verified or not answerable:
+        return []
+    points = []
+    for threshold in sorted({confidence_of(r) for r in verified}):
+        kept = [r for r in verified if confidence_of(r) >= threshold]
+        right = sum(bool(r["metrics"].get("verified_right")) for r in kept)
+        points.append((threshold, len(kept) / answerable, 1 - right / len(kept)))
+    return points
+
+
+def summarize(records: Sequence[dict]) -> dict:
+    """metrics.json: the figures overall, per split of the gold set (in ``SPLITS`` order),
+    per question language and per question type, and the seconds of each answering stage.
+    Records written before the runner kept their split are in no split."""
+
+    def split(field: str, order: Iterable[str] | None = None) -> dict[str, dict]:
+        present = {record.get(field) for record in records} - {None}
+        keys = [key for key in order if key in present] if order else sorted(present)
+        return {key: aggregate([r for r in records if r.get(field) == key]) for key in keys}
 
     return {
         "overall": aggregate(records),
+        "by_split": split("split", SPLITS),
         "by_language": split("language"),
         "by_type": split("type"),
+        "stages": stage_times(records),
     }

@@ -16,10 +16,12 @@ from evals.metrics import (
     COUNTS,
     LATENCY_METRICS,
     LATENCY_STAGES,
+    RATIO_METRICS,
     RETRIEVAL_METRICS,
+    risk_coverage,
 )
 
-METRIC_ORDER = (*COUNTS, *RETRIEVAL_METRICS, *ANSWER_METRICS, *LATENCY_METRICS)
+METRIC_ORDER = (*COUNTS, *RETRIEVAL_METRICS, *ANSWER_METRICS, *RATIO_METRICS, *LATENCY_METRICS)
 PLOTS_DIR = "plots"
 BAR_GROUP_WIDTH = 0.8  # of the unit space each metric gets
 
@@ -43,6 +45,15 @@ def figures_table(columns: dict[str, dict]) -> Table:
     return ["metric", *columns], rows
 
 
+def stages_table(stages: dict[str, dict]) -> Table:
+    """One row per answering stage, in the order the stages ran (``metrics.stage_times``)."""
+    rows = [
+        [stage, str(times["questions"]), f"{times['p50_s']:.2f} s", f"{times['mean_s']:.2f} s"]
+        for stage, times in stages.items()
+    ]
+    return ["stage", "questions", "p50", "mean"], rows
+
+
 def markdown_table(table: Table) -> str:
     header, rows = table
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
@@ -63,7 +74,7 @@ def language_bars(by_language: dict[str, dict]) -> Figure | None:
     """Grouped bars: for each quality metric, one bar per question language."""
     names = [
         name
-        for name in (*RETRIEVAL_METRICS, *ANSWER_METRICS)
+        for name in (*RETRIEVAL_METRICS, *ANSWER_METRICS, *RATIO_METRICS)
         if any(figures.get(name) is not None for figures in by_language.values())
     ]
     if not names:
@@ -90,7 +101,9 @@ def language_bars(by_language: dict[str, dict]) -> Figure | None:
 def latency_histogram(records: Sequence[dict]) -> Figure | None:
     series = {
         stage: [
-            r["timings"][f"{stage}_s"] for r in records if r["timings"][f"{stage}_s"] is not None
+            r["timings"][f"{stage}_s"]
+            for r in records
+            if r["timings"].get(f"{stage}_s") is not None
         ]
         for stage in LATENCY_STAGES
     }
@@ -102,6 +115,27 @@ def latency_histogram(records: Sequence[dict]) -> Figure | None:
     axes.hist(list(series.values()), bins=20, label=list(series))
     axes.set_xlabel("seconds")
     axes.set_ylabel("questions")
+    axes.legend()
+    return figure
+
+
+def risk_coverage_plot(records: Sequence[dict]) -> Figure | None:
+    """Risk (1 − precision of verified answers) against coverage as a threshold on the
+    answers' confidence rises (``metrics.risk_coverage``), the product's own operating
+    point (every verified answer shown) marked."""
+    points = risk_coverage(records)
+    if not points:
+        return None
+    _, coverage, risk = zip(*points, strict=True)
+    figure = Figure(figsize=(6, 4.5), layout="constrained")
+    axes = figure.add_subplot()
+    axes.plot(coverage, risk, marker=".", label="answers kept above a confidence threshold")
+    shown = f"as run: every verified answer shown (coverage {coverage[0]:.2f}, risk {risk[0]:.2f})"
+    axes.plot(coverage[0], risk[0], "o", markersize=10, label=shown)
+    axes.set_xlabel("coverage (verified answers / answerable questions)")
+    axes.set_ylabel("risk (1 − precision of verified answers)")
+    axes.set_xlim(0, max(1.0, *coverage))
+    axes.set_ylim(0, max(0.05, *risk) * 1.1)
     axes.legend()
     return figure
 
@@ -118,9 +152,14 @@ def write_report(out_dir: Path, metrics: dict, records: Sequence[dict]) -> None:
         ("By question language", figures_table(metrics["by_language"])),
         ("By question type", figures_table(metrics["by_type"])),
     ]
+    if metrics.get("by_split"):
+        sections.insert(1, ("By split of the gold set", figures_table(metrics["by_split"])))
+    if metrics.get("stages"):
+        sections.append(("Time per answering stage", stages_table(metrics["stages"])))
     plots = {
         "by_language.png": ("Metrics by question language", language_bars(metrics["by_language"])),
         "latency.png": ("Latency", latency_histogram(records)),
+        "risk_coverage.png": ("Risk against coverage", risk_coverage_plot(records)),
     }
     images = {name: (title, png(fig)) for name, (title, fig) in plots.items() if fig is not None}
     (out_dir / PLOTS_DIR).mkdir(exist_ok=True)

@@ -22,18 +22,20 @@ from typing import TYPE_CHECKING, Protocol
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from assistant.types import DoneEvent, ErrorEvent, SourcesEvent, TokenEvent
-from evals.gold import GoldItem
-from evals.judge import Judge
-from evals.metrics import (
-    RETRIEVAL_DEPTH,
-    answer_metrics,
-    dedupe,
-    retrieval_metrics,
-    summarize,
+from assistant.types import (
+    DoneEvent,
+    ErrorEvent,
+    KeyFact,
+    KeyFactEvent,
+    SourcesEvent,
+    TokenEvent,
 )
+from evals.gold import GoldItem, split_of
+from evals.judge import Judge
+from evals.metrics import RETRIEVAL_DEPTH, dedupe, retrieval_metrics, summarize
 from evals.normalize import strip_markers
 from evals.report import write_report
+from evals.scoring import score, untranslated
 from ingest.interfaces import LanguageDetector
 
 if TYPE_CHECKING:
@@ -50,10 +52,13 @@ class PipelineAnswer:
     refused: bool | None  # None: the pipeline cannot tell
     citations: list[dict] = field(default_factory=list)
     passage_texts: dict[str, str] = field(default_factory=dict)  # by chunk id
-    timings: dict = field(default_factory=dict)  # retrieve_s, ttft_s, total_s from the start
+    # retrieve_s, key_fact_s, ttft_s, total_s from the start; stages: seconds per stage
+    timings: dict = field(default_factory=dict)
     error: str | None = None
     verified: bool | None = None  # False: a "not verified" reply; None: cannot tell
     notes: list[str] = field(default_factory=list)  # why not verified, what the product logged
+    passage_languages: dict[str, str] = field(default_factory=dict)  # by chunk id
+    key_fact: dict | None = None  # the key fact card shown: text, kind, confidence, status
 
 
 class Pipeline(Protocol):
@@ -81,22 +86,27 @@ class ProductPipeline:
 
     def _answer(self, item: GoldItem) -> PipelineAnswer:
         start = perf_counter()
-        timings: dict[str, float | None] = {"retrieve_s": None, "ttft_s": None}
-        error = None
-        result = None
+        timings: dict = {"retrieve_s": None, "key_fact_s": None, "ttft_s": None}
+        error, result, key_fact = None, None, None
         for event in self.assistant.stream(item.question, history=item.history or None):
             elapsed = perf_counter() - start
-            if isinstance(event, SourcesEvent):
-                timings["retrieve_s"] = elapsed
-            elif isinstance(event, TokenEvent) and timings["ttft_s"] is None:
-                timings["ttft_s"] = elapsed
-            elif isinstance(event, ErrorEvent):
-                error = f"{event.kind}: {event.message}"
-            elif isinstance(event, DoneEvent):
-                result = event.result
+            match event:
+                case SourcesEvent():
+                    timings["retrieve_s"] = elapsed
+                case KeyFactEvent(key_fact=shown) if timings["key_fact_s"] is None:
+                    timings["key_fact_s"], key_fact = elapsed, shown
+                case TokenEvent() if timings["ttft_s"] is None:
+                    timings["ttft_s"] = elapsed
+                case ErrorEvent(kind=kind, message=message):
+                    error = f"{kind}: {message}"
+                case DoneEvent(result=done):
+                    result = done
         timings["total_s"] = perf_counter() - start
         if result is None:
             return PipelineAnswer("", False, timings=timings, error="the stream ended early")
+        timings["stages"] = dict(result.timings.stages)
+        # The answer's key fact carries its final status; the card's is still "checking".
+        key_fact = result.key_fact or key_fact
         return PipelineAnswer(
             answer=result.answer,
             refused=result.refused,
@@ -112,9 +122,21 @@ class ProductPipeline:
                 for c in result.citations
             ],
             passage_texts={passage.chunk_id: passage.text for passage in result.passages},
+            passage_languages={p.chunk_id: p.language for p in result.passages},
             timings=timings,
             error=error or result.error,
+            key_fact=key_fact_record(key_fact) if key_fact is not None else None,
         )
+
+
+def key_fact_record(key_fact: KeyFact) -> dict:
+    """The key fact as results.jsonl keeps it (its citation is in the answer's)."""
+    return {
+        "text": key_fact.text,
+        "kind": key_fact.kind,
+        "confidence": key_fact.confidence,
+        "status": key_fact.status,
+    }
 
 
 @contextmanager
@@ -156,9 +178,11 @@ def evaluate(
     judge: Judge | None = None,
 ) -> dict:
     """One results.jsonl record. An exception becomes the record's ``error``, so one bad
-    question neither stops the run nor counts as done."""
+    question neither stops the run nor counts as done. The record keeps what its figures
+    are computed from (``evals.scoring``), so that a later evaluator can score it again."""
     record = {
         "id": item.id,
+        "split": split_of(item),
         "question": item.question,
         "language": item.language,
         "type": item.type,
@@ -169,7 +193,7 @@ def evaluate(
         "verified": None,
         "citations": [],
         "retrieved": [],
-        "timings": {"retrieve_s": None, "ttft_s": None, "total_s": None},
+        "timings": {"retrieve_s": None, "key_fact_s": None, "ttft_s": None, "total_s": None},
         "metrics": {},
     }
     try:
@@ -178,42 +202,48 @@ def evaluate(
         search_s = perf_counter() - start
         record["metrics"] = retrieval_metrics(record["retrieved"], item.sources)
         if retrieval_only:
-            record["timings"] = {"retrieve_s": search_s, "ttft_s": None, "total_s": search_s}
+            record["timings"] |= {"retrieve_s": search_s, "total_s": search_s}
             return record
         result = pipeline.answer(item)
     except Exception as error:
         return record | {"error": f"{type(error).__name__}: {error}"}
     text = strip_markers(result.answer)
-    verdict = None
-    if judge is not None:
-        cited = {
-            c["marker"]: result.passage_texts.get(c["chunk_id"], c["quote"])
-            for c in result.citations
-        }
-        verdict = judge.judge(item, result.answer, cited)
     record |= {
         "answer": result.answer,
         "answer_language": detector.detect(text) if text.strip() else "und",
         "refused": result.refused,
         "verified": result.verified,
+        "key_fact": result.key_fact,
         "citations": result.citations,
+        "cited_passages": cited_passages(result),
         "notes": result.notes,
-        "timings": result.timings,
+        "timings": record["timings"] | result.timings,
     }
-    record["metrics"] |= answer_metrics(
-        item,
-        answer=result.answer,
-        refused=result.refused,
-        verified=result.verified,
-        citations=result.citations,
-        passage_texts=result.passage_texts,
-        answer_language=record["answer_language"],
-        judge_correct=verdict.correct if verdict else None,
-        judged_supporting=verdict.supporting if verdict else frozenset(),
-    )
+    if judge is not None:
+        cited = {
+            c["marker"]: record["cited_passages"][c["chunk_id"]]["text"] for c in result.citations
+        }
+        verdict = judge.judge(item, result.answer, cited)
+        if verdict is not None:
+            record["judge"] = {"correct": verdict.correct, "supporting": sorted(verdict.supporting)}
+    record["untranslated_words"] = untranslated(record, item, detector)
+    record["metrics"] = score(record, item)
     if result.error:
         record["error"] = result.error
     return record
+
+
+def cited_passages(result: PipelineAnswer) -> dict[str, dict]:
+    """The cited passages by chunk id, as the record keeps them (the citation and language
+    figures read them): their text, or the citation's quote when the pipeline did not
+    return the passage, and their language, None when the pipeline does not give it."""
+    return {
+        c["chunk_id"]: {
+            "text": result.passage_texts.get(c["chunk_id"], c["quote"]),
+            "language": result.passage_languages.get(c["chunk_id"]),
+        }
+        for c in result.citations
+    }
 
 
 def load_results(path: Path) -> dict[str, dict]:

@@ -6,6 +6,10 @@ import json
 from pathlib import Path
 
 from benchmarks.reader_ablation import ablate
+from benchmarks.run import GOLD
+from evals.gold import load_gold
+from evals.metrics import aggregate
+from evals.scoring import rescore
 
 # q01's gold answer is 18087 (Ha Tinh), q02's 1269 (Bac Ninh), q09 is unanswerable.
 STOPPED_BY_AGREEMENT = (
@@ -55,3 +59,29 @@ def test_each_variant_shows_what_its_stage_alone_would_have_shown(tmp_path: Path
     )
     assert not extractive["q02"]["verified"]  # not confident enough to be shown
     assert extractive["q09"]["metrics"]["unanswerable_declined"] == 0.0
+
+
+def test_the_variants_count_their_verified_answers_and_are_not_scored_again(tmp_path: Path):
+    run = tmp_path / "run"
+    run.mkdir()
+    rows = [
+        record("q01", ["Extractive reader: '18.087' (count, confidence 0.90)"], 0.0),
+        record("q02", ["Extractive reader: '2' (count, confidence 0.90)"], 0.0),
+        record("q03", ["Extractive reader: 'x' (person, confidence 0.10)"], 0.0),
+    ]
+    (run / "results.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    lines = (ablate(run, confidence=0.3)["extractive-alone"] / "results.jsonl").read_text()
+    timings = {"retrieve_s": 0.1, "ttft_s": 1.0, "total_s": 1.0}
+    extractive = [
+        json.loads(line) | {"answerable": True, "timings": timings} for line in lines.splitlines()
+    ]
+    assert [r["metrics"]["shown_verified"] for r in extractive] == [1.0, 1.0, 0.0]
+    assert [r["metrics"]["verified_right"] for r in extractive] == [1.0, 0.0, None]
+    figures = aggregate(extractive)
+    assert figures["verified_precision"] == 0.5
+    assert figures["coverage"] == 2 / 3
+    assert all(r["scored_by"] == "benchmarks.reader_ablation" for r in extractive)
+    # Scored again as the product's, the key fact shown would lose its own scoring.
+    q01 = next(item for item in load_gold(GOLD) if item.id == "q01")
+    shown = extractive[0] | {"question": q01.question}
+    assert rescore(shown, q01, None) is shown

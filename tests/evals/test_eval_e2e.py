@@ -95,10 +95,18 @@ def test_the_product_is_evaluated_through_the_cli_and_resumes(eval_cli, server, 
     assert first["metrics"]["recall@10"] == 1.0
     assert first["answer_language"] == "de"
     assert 0 < first["timings"]["ttft_s"] <= first["timings"]["total_s"]
+    assert first["split"] == "dev"
+    assert {"retrieve", "evidence", "llm_reader", "checks"} <= set(first["timings"]["stages"])
+    assert first["key_fact"]["text"] == "1.269" and first["key_fact"]["status"] == "verified"
+    assert 0 < first["timings"]["key_fact_s"] <= first["timings"]["ttft_s"]
+    assert first["cited_passages"][first["citations"][0]["chunk_id"]]["language"] == "de"
+    assert first["untranslated_words"] == []
     assert results["e3"]["refused"] is True
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["overall"]["questions"] == 3
     assert metrics["overall"]["refusal_rate"] == 1.0
+    assert metrics["overall"]["coverage"] is not None
+    assert "llm_reader" in metrics["stages"]
     assert "| metric | de |" in (out / "report.md").read_text()
     assert "data:image/png;base64," in (out / "report.html").read_text()
 

@@ -6,6 +6,7 @@ from evals.gold import GoldItem
 from evals.metrics import (
     aggregate,
     answer_metrics,
+    confidence_of,
     correct_citations,
     dedupe,
     doc_key,
@@ -15,6 +16,8 @@ from evals.metrics import (
     recall_at,
     reciprocal_rank,
     retrieval_metrics,
+    risk_coverage,
+    stage_times,
     summarize,
     token_f1,
 )
@@ -139,9 +142,12 @@ def test_answer_metrics_of_a_good_answer():
         "citation_recall": 1.0,
         "invalid_marker_rate": 0.5,  # [4] has no passage
         "language_match": 1.0,
+        "detected_language_match": 1.0,
         "refusal_rate": None,
         "unanswerable_declined": None,
         "false_refusal_rate": 0.0,
+        "shown_verified": 1.0,
+        "verified_right": 1.0,
     }
 
 
@@ -283,3 +289,126 @@ def test_aggregate_means_skip_figures_that_do_not_apply():
     assert summary["by_language"]["de"]["questions"] == 2
     assert summary["by_type"]["unanswerable"]["refusal_rate"] == 1.0
     assert summary["overall"] == figures
+
+
+def answered(id_, language, answerable, verified, right, **timings):
+    """A record of an answered question: ``verified`` shown as verified (None: the pipeline
+    cannot tell), ``right`` its fact flag."""
+    metrics = answer_metrics(
+        FACT_ITEM if answerable else UNANSWERABLE,
+        answer="Hà Tĩnh nhận 18.087 kiến nghị." if right else "Hà Tĩnh nhận 2.015 kiến nghị.",
+        refused=False,
+        verified=verified,
+        citations=[],
+        passage_texts={},
+        answer_language="vi",
+    )
+    return {
+        "id": id_,
+        "language": language,
+        "type": "number" if answerable else "unanswerable",
+        "answerable": answerable,
+        "verified": verified,
+        "metrics": metrics,
+        "timings": {"retrieve_s": 0.1, "ttft_s": 1.0, "total_s": 2.0, **timings},
+    }
+
+
+def test_precision_and_coverage_are_ratios_of_counts_not_means_of_groups():
+    records = [
+        answered("a", "en", True, True, True),
+        answered("b", "de", True, True, False),
+        answered("c", "de", True, True, True),
+        answered("d", "de", False, True, False),  # a verified answer to an unanswerable one
+        answered("e", "de", True, False, True),  # "not verified": neither right nor shown
+    ]
+    summary = summarize(records)
+    overall = summary["overall"]
+    # Precision: right / shown as verified = 2 / 4, not the mean of en's 1 and de's 1/3.
+    assert overall["verified_precision"] == pytest.approx(2 / 4)
+    assert summary["by_language"]["en"]["verified_precision"] == 1.0
+    assert summary["by_language"]["de"]["verified_precision"] == pytest.approx(1 / 3)
+    # Coverage: shown as verified / answerable questions = 4 / 4; de: 3 / 3.
+    assert overall["coverage"] == 1.0
+    assert summary["by_type"]["number"]["coverage"] == pytest.approx(3 / 4)
+    # Only a verified answer can be right, so precision x coverage is the fact accuracy.
+    assert overall["verified_precision"] * overall["coverage"] == pytest.approx(
+        overall["fact_accuracy"]
+    )
+    assert "shown_verified" not in overall and "verified_right" not in overall  # counted only
+
+
+def test_precision_and_coverage_without_verified_or_answerable_questions_are_none():
+    figures = aggregate([answered("a", "en", True, False, True)])
+    assert figures["verified_precision"] is None
+    assert figures["coverage"] == 0.0
+    figures = aggregate([record("x", "en", "fact", {"recall@1": 1.0}, 1.0)])  # retrieval only
+    assert figures["verified_precision"] is None and figures["coverage"] is None
+
+
+def test_the_naive_pipelines_every_answer_counts_as_shown_verified():
+    figures = aggregate([answered("a", "en", True, None, True), answered("b", "en", True, None, 0)])
+    assert figures["verified_precision"] == 0.5 and figures["coverage"] == 1.0
+
+
+def test_times_to_the_key_fact_and_to_the_verified_answer():
+    records = [
+        answered("a", "en", True, True, True, key_fact_s=0.4, ttft_s=3.0),
+        answered("b", "en", True, False, False, key_fact_s=0.6, ttft_s=9.0),  # not verified
+        answered("c", "en", True, True, True, key_fact_s=None, ttft_s=5.0),  # no key fact card
+    ]
+    figures = aggregate(records)
+    assert figures["key_fact_p50_s"] == pytest.approx(0.5)
+    assert figures["verified_answer_p50_s"] == pytest.approx(4.0)  # ttft of a and c only
+    assert figures["ttft_p50_s"] == pytest.approx(5.0)
+    # A record written before key_fact_s existed has none.
+    assert aggregate([record("a", "en", "fact", {}, 1.0)])["key_fact_p50_s"] is None
+
+
+def test_stage_times_per_stage_in_the_order_they_ran():
+    stages = [
+        {"retrieve": 0.2, "extractive": 1.0, "llm_reader": 4.0},
+        {"retrieve": 0.4, "extractive": 2.0, "llm_reader": 8.0, "tie_break": 3.0},
+        {},
+    ]
+    records = [record(i, "en", "fact", {}, 1.0) for i in "abc"]
+    for rec, times in zip(records, stages, strict=True):
+        rec["timings"]["stages"] = times
+    times = summarize(records)["stages"]
+    assert list(times) == ["retrieve", "extractive", "llm_reader", "tie_break"]
+    assert times["llm_reader"] == {"questions": 2, "p50_s": 6.0, "mean_s": 6.0}
+    assert times["tie_break"] == {"questions": 1, "p50_s": 3.0, "mean_s": 3.0}
+    assert stage_times([record("a", "en", "fact", {}, 1.0)]) == {}  # an older record
+
+
+def test_summaries_by_split_follow_the_gold_sets_order():
+    records = [
+        record("q1", "en", "fact", {"fact_accuracy": 1.0}, 1.0, split="frozen"),
+        record("q2", "en", "fact", {"fact_accuracy": 0.0}, 1.0, split="held_out"),
+        record("q3", "en", "fact", {"fact_accuracy": 1.0}, 1.0, split="dev"),
+        record("q5", "en", "fact", {"fact_accuracy": 0.0}, 1.0),  # written before splits
+    ]
+    by_split = summarize(records)["by_split"]
+    assert list(by_split) == ["dev", "held_out", "frozen"]
+    assert [figures["questions"] for figures in by_split.values()] == [1, 1, 1]
+
+
+def test_risk_against_coverage_as_the_confidence_threshold_rises():
+    records = [
+        answered("a", "en", True, True, True) | {"key_fact": {"confidence": 0.9}},
+        answered("b", "en", True, True, False) | {"key_fact": {"confidence": 0.3}},
+        answered("c", "en", True, True, True),  # no key fact: confidence 1.0
+        answered("d", "en", False, True, False) | {"key_fact": {"confidence": 0.3}},
+        answered("e", "en", True, False, True) | {"key_fact": {"confidence": 0.99}},  # unshown
+    ]
+    assert confidence_of(records[2]) == 1.0
+    points = risk_coverage(records)
+    # Answerable: a, b, c, e. The first point is the product's own: every verified answer.
+    assert points == [
+        pytest.approx((0.3, 4 / 4, 1 - 2 / 4)),
+        pytest.approx((0.9, 2 / 4, 0.0)),
+        pytest.approx((1.0, 1 / 4, 0.0)),
+    ]
+    overall = aggregate(records)
+    assert points[0][1:] == pytest.approx((overall["coverage"], 1 - overall["verified_precision"]))
+    assert risk_coverage([answered("e", "en", True, False, True)]) == []

@@ -9,8 +9,12 @@ from assistant.types import (
     CitationsEvent,
     DoneEvent,
     ErrorEvent,
+    KeyFact,
+    KeyFactEvent,
     Passage,
+    ProgressEvent,
     SourcesEvent,
+    Timings,
     TokenEvent,
 )
 from evals.gold import load_gold
@@ -208,6 +212,7 @@ def test_a_judge_verdict_is_recorded():
             return JudgeVerdict(correct=False, supporting=frozenset())
 
     record = evaluate(S1, ScriptedPipeline(), FixedDetector(), judge=Judge())
+    assert record["judge"] == {"correct": False, "supporting": []}
     assert record["metrics"]["judge_accuracy"] == 0.0
     assert record["metrics"]["citation_precision"] == 1.0  # still a source passage with the fact
 
@@ -277,3 +282,98 @@ def test_the_product_pipeline_keeps_a_stream_error():
     result = ProductPipeline(assistant).answer(S1)
     assert result.error == "unavailable: The model is down"
     assert result.timings["ttft_s"] is None
+
+
+def test_the_product_pipeline_records_the_key_fact_its_time_and_the_stages():
+    citation = Citation(1, HA_TINH, "c7", "Title", "18,087 proposals", 17, 33, True)
+    card = KeyFact("18,087", "count", 0.8, citation)  # shown while "checking"
+    final = KeyFact("18,087", "count", 0.8, citation, status="verified")
+    stages = {"retrieve": 0.1, "extractive": 0.2, "llm_reader": 3.0, "checks": 0.5}
+    answer = Answer(
+        "Q", "en", "18,087 [1]", False, [citation], [PASSAGE], verified=True, key_fact=final
+    )
+    answer.timings = Timings(retrieve_s=0.1, ttft_s=4.0, total_s=4.0, stages=stages)
+    assistant = FakeAssistant(
+        [
+            SourcesEvent([PASSAGE], "en"),
+            ProgressEvent("reading", passages=1),
+            KeyFactEvent(card),
+            ProgressEvent("writing", passages=1),
+            TokenEvent("18,087 [1]"),
+            CitationsEvent("18,087 [1]", [citation], False, [], True, final),
+            DoneEvent(answer),
+        ]
+    )
+    result = ProductPipeline(assistant).answer(S1)
+    assert result.key_fact == {
+        "text": "18,087",
+        "kind": "count",
+        "confidence": 0.8,
+        "status": "verified",  # the answer's final status, not the card's
+    }
+    timings = result.timings
+    assert timings["retrieve_s"] <= timings["key_fact_s"] <= timings["ttft_s"] <= timings["total_s"]
+    assert timings["stages"] == stages
+    assert result.passage_languages == {"c7": "en"}
+
+
+def test_without_a_key_fact_card_its_time_is_none():
+    answer = Answer("Q", "en", "No answer.", True, [], [PASSAGE])
+    assistant = FakeAssistant(
+        [SourcesEvent([PASSAGE], "en"), TokenEvent("No answer."), DoneEvent(answer)]
+    )
+    result = ProductPipeline(assistant).answer(S1)
+    assert result.key_fact is None
+    assert result.timings["key_fact_s"] is None
+    assert result.timings["stages"] == {}
+
+
+class WordDetector:
+    """Takes "Sekretär" for German and anything else for English."""
+
+    def detect(self, text: str) -> str:
+        return "de" if text == "Sekretär" else "en"
+
+
+class GermanSourcePipeline(ScriptedPipeline):
+    """Answers s1 in English, copying a word of its German source, verified, with its key
+    fact and stages."""
+
+    def answer(self, item) -> PipelineAnswer:
+        citation = {
+            "marker": 1,
+            "doc_id": HA_TINH,
+            "chunk_id": "c",
+            "quote": "q",
+            "supported": True,
+        }
+        return PipelineAnswer(
+            "The Sekretär said 18,087 [1].",
+            False,
+            [citation],
+            {"c": "Der Sekretär sagte: 18.087 Vorschläge."},
+            timings(2.0) | {"key_fact_s": 0.3, "stages": {"retrieve": 0.1}},
+            verified=True,
+            passage_languages={"c": "de"},
+            key_fact={"text": "18.087", "kind": "count", "confidence": 0.7, "status": "verified"},
+        )
+
+
+def test_a_record_keeps_what_its_figures_are_computed_from():
+    record = evaluate(S1, GermanSourcePipeline(), WordDetector())
+    assert record["split"] == "dev"
+    assert record["cited_passages"] == {
+        "c": {"text": "Der Sekretär sagte: 18.087 Vorschläge.", "language": "de"}
+    }
+    assert record["untranslated_words"] == [["Sekretär", "de"]]
+    assert record["key_fact"]["confidence"] == 0.7
+    assert record["timings"]["key_fact_s"] == 0.3
+    assert record["timings"]["stages"] == {"retrieve": 0.1}
+    metrics = record["metrics"]
+    assert metrics["detected_language_match"] == 1.0  # detected as English...
+    assert metrics["language_match"] == 0.0  # ...but holding a word of its German source
+    assert metrics["fact_accuracy"] == 1.0 and metrics["citation_precision"] == 1.0
+    assert metrics["shown_verified"] == 1.0 and metrics["verified_right"] == 1.0
+    # The same answer citing nothing in German is in the asker's language.
+    english = ScriptedPipeline()
+    assert evaluate(S1, english, WordDetector())["metrics"]["language_match"] == 1.0
