@@ -104,6 +104,99 @@ class LLMSettings(Section):
     )
 
 
+class EvidenceSettings(Section):
+    """What the readers are given (``assistant.answering.evidence``)."""
+
+    passage_rank_penalty: float = Field(
+        0.01,
+        description="Sentence ranking: how much more similar (cosine) a sentence of a lower-"
+        "ranked passage must be per rank (the retriever's fused ranking knows more than one "
+        "sentence's embedding). Chosen on the dev half by how often the sentences sent hold "
+        "the answer.",
+    )
+    number_bonus: float = Field(
+        0.02,
+        description="Sentence ranking: cosine added to a sentence holding a figure (news "
+        "questions ask for figures, and e5 does not see them). Chosen with "
+        "passage_rank_penalty.",
+    )
+    sentence_max_chars: int = Field(
+        250,
+        ge=1,
+        description="Longer sentences are cut at clause punctuation into pieces of about this "
+        "many characters (about 75 tokens of German): a prompt pays for every token.",
+    )
+    quotes: int = Field(
+        2,
+        ge=1,
+        description="Sentences a 'not verified' reply quotes: the closest evidence, not a "
+        "reading list.",
+    )
+    reader_sentences: int = Field(
+        2,
+        ge=0,
+        description="The extractive reader's best candidates whose sentences the model reads "
+        "too, so that the two readers can agree on a sentence retrieval ranked lower.",
+    )
+
+
+class CheckSettings(Section):
+    """How an answer is checked against the sentences it cites (``assistant.answering
+    .citations`` and ``checks``). Chosen on the gold set's dev half."""
+
+    dense_floor: float = Field(
+        0.75,
+        description="e5 cosines crowd into a narrow band: unrelated sentences of the same news "
+        "topic score about this, which maps to 0 support.",
+    )
+    dense_ceil: float = Field(
+        0.90,
+        description="The cosine of two translations of one sentence, which maps to full support.",
+    )
+    support_threshold: float = Field(
+        0.5,
+        ge=0.0,
+        le=1.0,
+        description="An answer sentence is supported by a cited sentence scoring at least "
+        "this (0..1: the better of word overlap and the mapped cosine, weighed by the "
+        "figures found).",
+    )
+    numberless_weight: float = Field(
+        0.25,
+        ge=0.0,
+        le=1.0,
+        description="Share of the similarity that still counts when none of an answer "
+        "sentence's figures is in the cited sentence: the right topic with the wrong number "
+        "supports nothing.",
+    )
+    spelled_out_below: int = Field(
+        13,
+        ge=0,
+        description="Figures below this may be written as words in the source ('drei'), so "
+        "the digit checks do not require them; the extractive reader reads such words.",
+    )
+    figure_margin: float | None = Field(
+        0.04,
+        description="How much more related (cosine) to the question another figure's clause "
+        "of the cited sentences may be than the answer's before the answer counts as "
+        "misread. Set on the dev half between its right answers (within 0.035) and a "
+        "misread '1,014 proposals' (a number of models); none turns the check off.",
+    )
+    min_leaked_letters: int = Field(
+        5,
+        ge=1,
+        description="Shorter words copied from a source are not counted as words of the "
+        "source's language left in an answer: they are as likely names, abbreviations or "
+        "words of both languages ('Party').",
+    )
+    min_name_letters: int = Field(
+        3,
+        ge=1,
+        description="Two names agree across scripts only on a run of words whose phonetic "
+        "keys hold at least this many letters: 'Anh' alone keys 'n'.",
+    )
+
+
 class ReaderSettings(Section):
     """The extractive reader (``assistant.answering.extractive``). Its numbers were chosen
     on the gold set's dev half (benchmarks/RESULTS.md, "The extractive reader")."""
@@ -167,6 +260,18 @@ class ReaderSettings(Section):
         description="The lead (cosine) of the best candidate over the best one of another "
         "value that makes the reader's confidence 0.63 (1 - 1/e).",
     )
+    uncased_name_share: float = Field(
+        0.2,
+        gt=0.0,
+        le=1.0,
+        description="In a script without capitals (Arabic, Hangul), a word written in more "
+        "than this share of its document's sentences is a word of the language, not a name.",
+    )
+    min_clause_words: int = Field(
+        4,
+        ge=1,
+        description="A name's clause shorter than this many words takes its neighbour in.",
+    )
     kind_margin: float = Field(
         0.02,
         ge=0.0,
@@ -195,6 +300,8 @@ class AnswerSettings(Section):
         description="With evidence_scope=document, another document's sentences are read "
         "too when its best sentence beats the best document's by this much (cosine).",
     )
+    evidence: EvidenceSettings = EvidenceSettings()
+    checks: CheckSettings = CheckSettings()
     reader: ReaderSettings = ReaderSettings()
     key_fact_confidence: float = Field(
         0.3,

@@ -27,8 +27,6 @@ from ingest.tokens import fold
 # of the asked kind (``draft_fact``). unstated: it states none (a period asked, no figure
 # given). unread: the reader had no candidate (a kind it does not read, or none found).
 Status = Literal["agree", "disagree", "unstated", "unread"]
-# Name keys shorter than this match by accident ("Anh" keys "n").
-MIN_NAME_MATCH_LETTERS = 3
 
 
 @dataclass
@@ -40,7 +38,12 @@ class Agreement:
 
 
 def facts_stated(
-    answer: str, known: str, reading: Reading, language: str, number_words_dir: Path
+    answer: str,
+    known: str,
+    reading: Reading,
+    language: str,
+    number_words_dir: Path,
+    min_name_letters: int,
 ) -> list[Candidate]:
     """The figures, dates or names of the asked kind that ``answer`` states beyond what
     ``known`` (the question, the conversation before it) says. Names of scripts without
@@ -53,9 +56,11 @@ def facts_stated(
         found = {}
         for scored in reading.ranked:
             name = scored.candidate
-            if name.text not in found and name_written(name.text, text):
+            if name.text not in found and name_written(name.text, text, min_name_letters):
                 found[name.text] = name
-        return [name for name in found.values() if not name_written(name.text, known)]
+        return [
+            name for name in found.values() if not name_written(name.text, known, min_name_letters)
+        ]
     wanted, admitted = ROLES[reading.kind]
     roles = wanted | admitted
     kinds = sorted({KIND_OF_ROLE[role] for role in roles})
@@ -71,15 +76,16 @@ def facts_stated(
     ]
 
 
-def name_written(name: str, text: str) -> bool:
+def name_written(name: str, text: str, min_letters: int) -> bool:
     """Whether ``text`` writes the name, in any script (``names_match`` on its words)."""
-    return names_match(name, " ".join(run[0] for run in script_runs(text)))
+    return names_match(name, " ".join(run[0] for run in script_runs(text)), min_letters)
 
 
 def same_fact(stated: Candidate, read: Candidate) -> bool:
-    """Whether a fact the draft states is the one a candidate of the reader holds."""
+    """Whether a fact the draft states is the one a candidate of the reader holds (names:
+    the reader's own candidates, ``facts_stated``)."""
     if stated.kind == "name" or read.kind == "name":
-        return names_match(stated.text, read.text)
+        return stated.text == read.text
     if read.kind == "date" and stated.kind == "date":
         return read.keys <= stated.keys or (
             # A draft's "25 August" agrees with "25 August 2023": day and month both said.
@@ -97,11 +103,11 @@ def words_match(first: str, second: str) -> bool:
     return name_key(first) == name_key(second) != ""
 
 
-def names_match(first: str, second: str) -> bool:
+def names_match(first: str, second: str, min_letters: int) -> bool:
     """Whether two names (any scripts) are one: they share a run of at least two words
     (titles around them differ: "Genosse Nguyen Anh Tuan", "Comrade Nguyễn Anh Tuấn"),
-    whose keys have enough letters to tell names apart across scripts; a name of one
-    word must be the other's one word."""
+    whose keys have ``min_letters`` letters or more, enough to tell names apart across
+    scripts ("Anh" alone keys "n"); a name of one word must be the other's one word."""
     a, b = first.split(), second.split()
     if len(a) == 1 or len(b) == 1:
         return len(a) == len(b) and words_match(a[0], b[0])
@@ -113,7 +119,7 @@ def names_match(first: str, second: str) -> bool:
                     break
                 length += 1
             run = a[i : i + length]
-            if length >= 2 and sum(len(name_key(w)) for w in run) >= MIN_NAME_MATCH_LETTERS:
+            if length >= 2 and sum(len(name_key(w)) for w in run) >= min_letters:
                 return True
     return False
 

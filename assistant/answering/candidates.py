@@ -87,9 +87,6 @@ EAST_ASIAN_SCRIPTS = frozenset({"CJK", "HIRAGANA", "KATAKANA", "HANGUL"})
 MIN_NAME_WORDS = 2
 NUMBER_AFTER = re.compile(r"\.?\s*(?:nr\.?|no\.?|№)?\s*\d", re.IGNORECASE)
 MAX_NAME_WORDS = 4
-# In an uncased script, a word written in more than this share of its document's sentences
-# is a word of the language, not a name: a name is written where its person acts.
-UNCASED_NAME_SHARE = 0.2
 
 
 @dataclass(frozen=True)
@@ -447,16 +444,17 @@ def mixed_script_words(text: str) -> list[str]:
     return garbled
 
 
-def common_words(sentences: Iterable[str]) -> frozenset[str]:
-    """Folded words of uncased scripts written in more than ``UNCASED_NAME_SHARE`` of
-    ``sentences``: the language's own words, where no capital letter tells a name."""
+def common_words(sentences: Iterable[str], share: float) -> frozenset[str]:
+    """Folded words of uncased scripts written in more than ``share`` of ``sentences``
+    (and in more than two): the language's own words, where no capital letter tells a name,
+    as a name is written where its person acts."""
     counts: dict[str, int] = {}
     sentences = list(sentences)
     for sentence in sentences:
         for word in {fold(w) for w in NAME_WORD.findall(sentence)}:
             if script_of(word) not in CASED_SCRIPTS:
                 counts[word] = counts.get(word, 0) + 1
-    least = max(2, UNCASED_NAME_SHARE * len(sentences))
+    least = max(2, share * len(sentences))
     return frozenset(word for word, count in counts.items() if count > least)
 
 

@@ -6,7 +6,7 @@ citation. Nothing it says about its sources is trusted: an answer is verified on
 after its citations are repaired (``citations.verify_answer``),
 
 * every sentence cites a sentence it was sent, and the cited sentence supports it
-  (numbers and wording, ``citations.SUPPORT_THRESHOLD``);
+  (numbers and wording, ``answer.checks.support_threshold``);
 * every number of a sentence, other than the question's own, is written in the sentence
   it cites: a figure taken from elsewhere, or made up, fails;
 * of the parts of the cited passages' sentences that hold a figure, the one that best
@@ -50,14 +50,11 @@ CAPITALISED_NOUN_LANGUAGES = frozenset({"de", "lb"})
 QUOTED = re.compile(r"[\"“”„«»'‘’「」『』][^\"“”„«»'‘’「」『』]*[\"“”„«»'‘’「」『』]")
 SENTENCE_START = re.compile(r"[.!?。！？]\s+")
 NAME_WORD = re.compile(r"[^\W\d_][\w'’-]*")
+# A name's ending in languages that inflect names ("Quang Ninhben", "Ha Tinh's").
 INFLECTION_LETTERS = 3
 KATAKANA_NAME = re.compile(r"[\u30a0-\u30ff]{3,}")
 # The documents writing one of some name keys: keys -> {doc_id: {key: scripts}}.
 NameIndex = Callable[[Collection[str]], dict[str, dict[str, set[str]]]]
-# How much more related (cosine) to the question another figure's clause may be than the
-# answer's before the answer counts as misread: on the dev half's answers, right ones came
-# within 0.035, while "1,014 proposals" (a number of models) lost by more.
-FIGURE_MARGIN = 0.04
 # Clause breaks for telling a sentence's figures apart; commas inside numbers (1,269) stay.
 FIGURE_CLAUSE_BREAK = re.compile(r"(?<!\d)[,，、](?!\d)\s*|[;；،:：]\s*|\s[–—-]\s")
 
@@ -87,6 +84,7 @@ class AnswerChecker:
 
     def check(self, question: str, answer: str, evidence: Evidence, language: str) -> Verdict:
         checked = verify_answer(answer, evidence.passages, self.scorer, language, question)
+        below = self.scorer.config.spelled_out_below
         problems = []
         if not checked.claims or any(not claim.citations for claim in checked.claims):
             problems.append("a sentence cites no passage that supports it")
@@ -96,12 +94,14 @@ class AnswerChecker:
         unsupported = [
             written
             for written in checked.unsupported_numbers
-            if any(significant(key) and key not in asked_numbers for key in number_keys(written))
+            if any(
+                significant(key, below) and key not in asked_numbers for key in number_keys(written)
+            )
         ]
         if unsupported:
             problems.append(f"numbers in no passage: {', '.join(unsupported)}")
         for claim in checked.claims:
-            figures = {n for n in number_keys(claim.text) - asked_numbers if significant(n)}
+            figures = {n for n in number_keys(claim.text) - asked_numbers if significant(n, below)}
             cited = cited_sentences(claim, evidence)
             stray = figures - set().union(*map(number_keys_with_parts, cited))
             if stray:
@@ -116,7 +116,7 @@ class AnswerChecker:
             problems += misnamed(question, written, cited)
             problems += unknown_names(question, language, written, cited, self.detector)
             retrieved = {doc: self.documents(doc) for doc in evidence.retrieved}
-            problems += misdated(question, retrieved, cited)
+            problems += misdated(question, retrieved, cited, below)
         return Verdict(checked, problems)
 
     def best_part_holds(
@@ -124,8 +124,11 @@ class AnswerChecker:
     ) -> bool:
         """Whether the claim's figures stand in a part (clause) of its cited passages'
         sentences nearly as related to the question as the best part holding a figure
-        (within ``FIGURE_MARGIN``). Parts holding only the question's own figures ("how
-        are the 29 models divided?") do not compete."""
+        (within ``answer.checks.figure_margin``; None: always). Parts holding only the
+        question's own figures ("how are the 29 models divided?") do not compete."""
+        margin = self.scorer.config.figure_margin
+        if margin is None:
+            return True
         asked = number_keys_with_parts(question)
         parts = [
             part
@@ -137,7 +140,7 @@ class AnswerChecker:
         if len(parts) < 2 or not holding:
             return True
         related = self.scorer.relatedness([question], parts)[0]
-        return float(related.max() - related[holding].max()) <= FIGURE_MARGIN
+        return float(related.max() - related[holding].max()) <= margin
 
 
 def cited_sentences(claim: Claim, evidence: Evidence) -> list[str]:
@@ -239,7 +242,10 @@ def standing_out_names(question: str) -> list[str]:
 
 
 def misdated(
-    question: str, retrieved: dict[str, Document | None], cited: dict[str, Document]
+    question: str,
+    retrieved: dict[str, Document | None],
+    cited: dict[str, Document],
+    spelled_out_below: int,
 ) -> list[str]:
     """Numbers of the question (a day, a year; not small ones, which may be words) that
     another retrieved article writes and no cited one does."""
@@ -250,5 +256,5 @@ def misdated(
     return [
         f"the question says {number}, the cited article does not"
         for number in sorted(number_keys(question))
-        if significant(number) and number in others and number not in written
+        if significant(number, spelled_out_below) and number in others and number not in written
     ]

@@ -17,26 +17,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from assistant.settings import CheckSettings
 from assistant.types import Citation, Passage
 from ingest.chunking import split_sentences
 from ingest.interfaces import Embedder
 from ingest.names import CASED_SCRIPTS, name_spans, span_keys
 from ingest.tokens import tokenize
 
-# Cosine similarities of multilingual-e5 crowd into a narrow band: unrelated sentences of
-# the same news topic score ~0.75, translations of each other ~0.9. This band maps to 0..1.
-DENSE_FLOOR = 0.75
-DENSE_CEIL = 0.90
-# An answer sentence is supported by a passage sentence scoring at least this (0..1).
-SUPPORT_THRESHOLD = 0.5
-# Below this, a number may stand for a word of the source ("drei", "fünf").
-SPELLED_OUT_BELOW = 13
-# What similarity still counts when none of a text's numbers is in the sentence: a sentence
-# about the right thing with the wrong number does not support a claim.
-NUMBERLESS_WEIGHT = 0.25
+# Sentence vectors kept between questions: a few hundred articles' worth (memory, not
+# quality: 4096 vectors of 384 floats are 6 MB).
 PASSAGE_VECTOR_CACHE = 4096
-# Longer sentences are cut into clauses for the prompt (about 75 tokens of German).
-SENTENCE_MAX_CHARS = 250
 CLAUSE_BREAK = re.compile(r"[;；،,，、:：]\s*|\s[–—-]\s")
 
 # "[1]", "[1, 2]", and the full-width brackets Chinese and Japanese answers use.
@@ -87,26 +77,27 @@ class VerifiedAnswer:
     claims: list[Claim] = field(default_factory=list)
 
 
-def passage_sentences(passage: Passage) -> list[Span]:
-    """The passage's sentences with their offsets in the document, long ones cut into
-    clauses: a prompt pays for every token, and one clause usually holds the fact."""
+def passage_sentences(passage: Passage, max_chars: int) -> list[Span]:
+    """The passage's sentences with their offsets in the document, those longer than
+    ``max_chars`` cut into clauses: a prompt pays for every token, and one clause usually
+    holds the fact."""
     spans = [
         Span(passage.text[start:end], passage.start + start, passage.start + end)
         for sentence_start, sentence_end in split_sentences(passage.text, passage.language)
-        for start, end in clauses(passage.text, sentence_start, sentence_end)
+        for start, end in clauses(passage.text, sentence_start, sentence_end, max_chars)
         if WORD.search(passage.text[start:end])
     ]
     # A passage always has something to quote, even one the splitter finds no sentence in.
     return spans or [Span(passage.text, passage.start, passage.end)]
 
 
-def clauses(text: str, start: int, end: int) -> list[tuple[int, int]]:
+def clauses(text: str, start: int, end: int, max_chars: int) -> list[tuple[int, int]]:
     """``text[start:end]`` cut after clause punctuation into pieces of at most
-    ``SENTENCE_MAX_CHARS`` where it can be; a clause longer than that stays whole."""
+    ``max_chars`` where it can be; a clause longer than that stays whole."""
     breaks = [match.end() for match in CLAUSE_BREAK.finditer(text, start, end)] + [end]
     pieces, piece_start, last_break = [], start, start
     for position in breaks:
-        if position - piece_start > SENTENCE_MAX_CHARS and last_break > piece_start:
+        if position - piece_start > max_chars and last_break > piece_start:
             pieces.append((piece_start, piece_start + len(text[piece_start:last_break].rstrip())))
             piece_start = last_break
         last_break = position
@@ -133,10 +124,12 @@ class EvidenceScorer:
     """Scores how well each text (a question, an answer sentence) is backed by each
     passage sentence, in 0..1: the best of BM25-like token overlap (names, diacritics
     folded) and embedding similarity, averaged with the share of the text's numbers the
-    sentence holds. Without an embedder only the lexical evidence counts."""
+    sentence holds. Without an embedder only the lexical evidence counts. ``config``
+    (default: the settings' defaults) holds the mapping's numbers."""
 
-    def __init__(self, embedder: Embedder | None = None):
+    def __init__(self, embedder: Embedder | None = None, config: CheckSettings | None = None):
         self.embedder = embedder
+        self.config = config or CheckSettings()
         self._sentence_vectors: dict[str, np.ndarray] = {}
 
     def scores(self, texts: Sequence[str], sentences: Sequence[str]) -> np.ndarray:
@@ -153,18 +146,19 @@ class EvidenceScorer:
         similarity = self.lexical(texts, sentences)
         if self.embedder is not None:
             cosine = self._cosine(texts, sentences) if cosine is None else cosine
-            dense = np.clip((cosine - DENSE_FLOOR) / (DENSE_CEIL - DENSE_FLOOR), 0.0, 1.0)
+            floor, ceil = self.config.dense_floor, self.config.dense_ceil
+            dense = np.clip((cosine - floor) / (ceil - floor), 0.0, 1.0)
             similarity = np.maximum(similarity, dense)
         return similarity
 
-    @classmethod
     def weigh_numbers(
-        cls, similarity: np.ndarray, texts: Sequence[str], sentences: Sequence[str]
+        self, similarity: np.ndarray, texts: Sequence[str], sentences: Sequence[str]
     ) -> np.ndarray:
         """A text's numbers found in the sentence are evidence of their own, the strongest
         across languages ("18.087" reads the same in Arabic); none found cuts it down."""
-        numbers = cls.numbers(texts, sentences)
-        weighed = np.where(numbers > 0, (similarity + numbers) / 2, similarity * NUMBERLESS_WEIGHT)
+        numbers = self.numbers(texts, sentences)
+        numberless = similarity * self.config.numberless_weight
+        weighed = np.where(numbers > 0, (similarity + numbers) / 2, numberless)
         return np.where(np.isnan(numbers), similarity, weighed)
 
     @staticmethod
@@ -275,20 +269,22 @@ def unsupported_numbers(answer: str, passages: Sequence[Passage]) -> list[str]:
     return found
 
 
-def significant(number: str) -> bool:
-    """Whether a number must be found as digits: below ``SPELLED_OUT_BELOW`` a source may
+def significant(number: str, spelled_out_below: int) -> bool:
+    """Whether a number must be found as digits: below ``spelled_out_below`` a source may
     write it as a word ("drei", "fünf")."""
     try:
-        return float(number) >= SPELLED_OUT_BELOW
+        return float(number) >= spelled_out_below
     except ValueError:  # a date or a code ("3.6.2013")
         return True
 
 
-def anchors(text: str, question: str = "") -> set[str]:
+def anchors(text: str, question: str, spelled_out_below: int) -> set[str]:
     """What a claim states that its source must write, beyond the question: its figures
     (``significant`` ones) and its names of several capitalised words, each as its folded
     words (matched within a script) and its key (matched across scripts, ``ingest.names``)."""
-    figures = {n for n in number_keys(text) - number_keys(question) if significant(n)}
+    figures = {
+        n for n in number_keys(text) - number_keys(question) if significant(n, spelled_out_below)
+    }
     asked = name_anchors(question)
     return {f"#{n}" for n in figures} | {
         anchor
@@ -341,8 +337,9 @@ def verify_answer(
         text = answer[start:end]
         written = marker_numbers(text)
         cited = [n for n in dict.fromkeys(written) if n in by_number]
-        supporting = {n for n, (score, _) in best.items() if score >= SUPPORT_THRESHOLD}
-        claimed = anchors(without_markers(text), question)
+        threshold = scorer.config.support_threshold
+        supporting = {n for n, (score, _) in best.items() if score >= threshold}
+        claimed = anchors(without_markers(text), question, scorer.config.spelled_out_below)
         figures = {anchor for anchor in claimed if anchor.startswith("#")}
         holding = {n: len(claimed & found) for n, found in written_by.items()}
         # A passage writing one of the sentence's figures (a comparison takes each from its

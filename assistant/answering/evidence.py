@@ -29,13 +29,6 @@ from assistant.types import Passage
 from ingest.names import keyed_names
 from ingest.types import DocumentRecord
 
-# Sentence ranking (cosine units), chosen on the gold set's dev half by how often the
-# sentences sent hold the answer: a sentence of a lower-ranked passage needs to be this much
-# more similar per rank (the retriever's fused ranking knows more than one sentence's
-# embedding), and a sentence with a figure gets this bonus (news questions ask for figures,
-# and e5 does not see them).
-PASSAGE_RANK_PENALTY = 0.01
-NUMBER_BONUS = 0.02
 DIGIT = re.compile(r"\d")
 
 RecordLookup = Callable[[str], DocumentRecord | None]
@@ -85,13 +78,18 @@ class EvidencePlanner:
         self.records = records
 
     def plan(self, question: str, passages: Sequence[Passage]) -> Evidence:
-        spans = [(rank, span) for rank, p in enumerate(passages) for span in passage_sentences(p)]
+        ranking = self.config.evidence
+        spans = [
+            (rank, span)
+            for rank, p in enumerate(passages)
+            for span in passage_sentences(p, ranking.sentence_max_chars)
+        ]
         texts = [span.text for _, span in spans]
         cosine = self.scorer.relatedness([question], texts)
         relevance = (
             cosine[0]
-            - PASSAGE_RANK_PENALTY * np.array([rank for rank, _ in spans])
-            + NUMBER_BONUS * np.array([bool(DIGIT.search(text)) for text in texts])
+            - ranking.passage_rank_penalty * np.array([rank for rank, _ in spans])
+            + ranking.number_bonus * np.array([bool(DIGIT.search(text)) for text in texts])
         )
         documents = self.documents_for(question, passages, spans, relevance)
         chosen = self._choose(spans, relevance, passages, documents)

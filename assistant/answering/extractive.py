@@ -34,7 +34,7 @@ from assistant.answering.candidates import (
 from assistant.answering.citations import Span, passage_sentences
 from assistant.answering.evidence import Evidence
 from assistant.answering.question_types import AnswerKind, QuestionTyper, focus
-from assistant.settings import ReaderSettings
+from assistant.settings import EvidenceSettings, ReaderSettings
 from assistant.types import Citation, KeyFact, Passage
 from ingest.chunking import split_sentences
 from ingest.interfaces import Embedder, LanguageDetector
@@ -127,19 +127,18 @@ CLAUSE_BREAK = re.compile(
     r"|\s(?:and|und|và|et|и|és|y|e|i|ve|en|та|і|oraz|ja|och|og)\s"
     r"|\sو(?=\w{3})|和|及|与|以及|および|그리고|및"
 )
-MIN_CLAUSE_WORDS = 4
 
 
-def clause(sentence: str, start: int, end: int) -> str:
+def clause(sentence: str, start: int, end: int, min_words: int) -> str:
     """The clause of ``sentence`` holding ``sentence[start:end]``; when it has fewer than
-    ``MIN_CLAUSE_WORDS`` words, the neighbouring clause joins it."""
+    ``min_words`` words, the neighbouring clauses join it."""
     breaks = [(m.start(), m.end()) for m in CLAUSE_BREAK.finditer(sentence)]
     before = [b for b in breaks if b[1] <= start]
     after = [b for b in breaks if b[0] >= end]
     first = before[-1][1] if before else 0
     last = after[0][0] if after else len(sentence)
     text = sentence[first:last]
-    if len(text.split()) < MIN_CLAUSE_WORDS:
+    if len(text.split()) < min_words:
         first = before[-2][1] if len(before) > 1 else 0
         last = after[1][0] if len(after) > 1 else len(sentence)
         text = sentence[first:last]
@@ -169,6 +168,7 @@ class ExtractiveReader:
         passages: PassageLookup | None = None,
         detector: LanguageDetector | None = None,
         breakdown_words_dir: Path | None = None,
+        sentence_max_chars: int = EvidenceSettings().sentence_max_chars,
     ):
         self.config = config
         self.embedder = embedder
@@ -177,6 +177,7 @@ class ExtractiveReader:
         self.question_words_dir = question_words_dir
         self.number_words_dir = number_words_dir
         self.breakdown_words_dir = breakdown_words_dir
+        self.sentence_max_chars = sentence_max_chars  # as the evidence is cut
         self.passages = passages
 
     def run(
@@ -229,7 +230,7 @@ class ExtractiveReader:
             (passage, span)
             for doc_id in evidence.documents
             for passage in self.passages(doc_id)
-            for span in passage_sentences(passage)
+            for span in passage_sentences(passage, self.sentence_max_chars)
         ]
 
     def candidates(
@@ -243,7 +244,7 @@ class ExtractiveReader:
             (c.role, key) for c in candidates_in(question, "", kinds, directory) for key in c.keys
         }
         asked_names = {key for span in name_spans(question) for key in span_keys(span.text)}
-        common = common_words(span.text for _, span in sentences)
+        common = common_words((span.text for _, span in sentences), self.config.uncased_name_share)
         found = []
         for passage, span in sentences:
             regions = self.part_regions(passage)
@@ -321,13 +322,13 @@ class ExtractiveReader:
         config = self.config
         contexts = [
             (
-                clause(c.sentence, c.start, c.end)
+                clause(c.sentence, c.start, c.end, config.min_clause_words)
                 if config.name_context == "clause"
                 else window(c.sentence, c.start, c.end, config.name_words, config.name_words)
             )
             if c.kind == "name"
             else (
-                clause(c.sentence, c.start, c.end)
+                clause(c.sentence, c.start, c.end, config.min_clause_words)
                 if config.figure_context == "clause"
                 else window(
                     c.sentence,

@@ -18,8 +18,6 @@ from assistant.answering.citations import PromptPassage, without_markers
 from ingest.interfaces import LanguageDetector
 from ingest.tokens import fold
 
-# Shorter words are as likely names, abbreviations or words of both languages ("Party").
-MIN_LEAKED_LETTERS = 5
 WORD = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*")
 
 
@@ -29,8 +27,11 @@ def leaked_words(
     passages: Sequence[PromptPassage],
     language: str,
     detector: LanguageDetector,
+    min_letters: int,
 ) -> list[tuple[str, str]]:
-    """(word, its language) for each source-language word of ``answer``, in order, once."""
+    """(word, its language) for each source-language word of ``answer``, in order, once;
+    shorter words than ``min_letters`` are as likely names, abbreviations or words of both
+    languages ("Party")."""
     sources: dict[str, str] = {}  # folded word -> language of a passage writing it
     for passage in passages:
         if passage.passage.language == language:
@@ -43,7 +44,7 @@ def leaked_words(
     for word in WORD.findall(without_markers(answer)):
         folded = fold(word)
         source = sources.get(folded)
-        if source is None or folded in asked or len(word) < MIN_LEAKED_LETTERS:
+        if source is None or folded in asked or len(word) < min_letters:
             continue
         if word not in leaked and detector.detect(word) == source:
             leaked[word] = source

@@ -34,15 +34,18 @@ class InOneLanguage:
 
 
 class OneLanguage:
-    def __init__(self, reader: LLMReader, prompts: Prompts, detector: LanguageDetector):
+    def __init__(
+        self, reader: LLMReader, prompts: Prompts, detector: LanguageDetector, min_letters: int
+    ):
         self.reader = reader
         self.prompts = prompts
         self.detector = detector
+        self.min_letters = min_letters
 
     def run(
         self, text: str, question: str, passages: Sequence[PromptPassage], language: str
     ) -> Generator[ProgressEvent, None, InOneLanguage]:
-        leaks = leaked_words(text, question, passages, language, self.detector)
+        leaks = leaked_words(text, question, passages, language, self.detector, self.min_letters)
         if not leaks:
             return InOneLanguage(text)
         translations: dict[str, str] = {}

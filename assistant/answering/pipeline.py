@@ -69,12 +69,6 @@ if TYPE_CHECKING:  # retrieval imports the index backends; answering needs only 
 
 logger = logging.getLogger(__name__)
 
-# Sentences quoted in a "not verified" reply: the closest evidence, not a reading list.
-CLOSEST_EVIDENCE = 2
-# The extractive reader's best candidates whose sentences the model reads too, so that the
-# two readers can agree on a sentence retrieval ranked lower.
-READER_SENTENCES = 2
-
 
 class Answerer:
     def __init__(
@@ -101,7 +95,7 @@ class Answerer:
         self.llm = llm
         self.detector = detector
         self.prompts = Prompts(settings.answer.prompts_dir)
-        scorer = EvidenceScorer(embedder)
+        scorer = EvidenceScorer(embedder, settings.answer.checks)
         self.planner = EvidencePlanner(settings.answer, scorer, records)
         self.checker = AnswerChecker(scorer, documents, names, detector)
         self.reader = (
@@ -113,13 +107,16 @@ class Answerer:
                 passages,
                 detector,
                 self.prompts.folder("breakdown_words"),
+                settings.answer.evidence.sentence_max_chars,
             )
             if embedder is not None
             else None
         )
         self.llm_reader = LLMReader(llm, self.prompts)
         self.follow_ups = FollowUps(settings.answer.follow_ups, self.llm_reader, self.prompts)
-        self.one_language = OneLanguage(self.llm_reader, self.prompts, detector)
+        self.one_language = OneLanguage(
+            self.llm_reader, self.prompts, detector, settings.answer.checks.min_leaked_letters
+        )
         self.tie_break = TieBreak(self.llm_reader, self.prompts)
 
     def ask(
@@ -212,7 +209,10 @@ class Answerer:
                 answer.timings.key_fact_s = run.elapsed()
                 yield KeyFactEvent(answer.key_fact)
         sent = evidence.with_sentences(
-            [(s.passage, s.span) for s in reading.ranked[:READER_SENTENCES]]
+            [
+                (s.passage, s.span)
+                for s in reading.ranked[: self.settings.answer.evidence.reader_sentences]
+            ]
         )
         yield ProgressEvent("writing", passages=len(sent.passages))
         with run.timed("llm_reader"):
@@ -277,6 +277,7 @@ class Answerer:
                 reading,
                 language,
                 self.prompts.folder("number_words"),
+                self.settings.answer.checks.min_name_letters,
             )
             garbled = mixed_script_words(verdict.checked.text)
             if garbled:
@@ -338,8 +339,9 @@ class Answerer:
             quotes.append((reading.best.passage, reading.best.span))
         if agreement is not None and agreement.draft_fact is not None:
             quotes.append((agreement.draft_fact.passage, agreement.draft_fact.span))
-        for quote in evidence.closest(CLOSEST_EVIDENCE):
-            if len(quotes) >= CLOSEST_EVIDENCE:
+        count = self.settings.answer.evidence.quotes
+        for quote in evidence.closest(count):
+            if len(quotes) >= count:
                 break
             if quote[1] not in [span for _, span in quotes]:
                 quotes.append(quote)

@@ -121,11 +121,11 @@ def test_uncased_words_count_as_names_only_when_written_in_another_script():
 def test_a_year_another_article_writes_and_the_cited_one_does_not_fails():
     retrieved = {d: document(d) for d in ARTICLES}
     cited = {"bac-ninh.txt": document("bac-ninh.txt")}
-    assert misdated("How many proposals were received in 2023?", retrieved, cited) == [
+    assert misdated("How many proposals were received in 2023?", retrieved, cited, 13) == [
         "the question says 2023, the cited article does not"
     ]
-    assert misdated("How many proposals were received in 2019?", retrieved, cited) == []
-    assert misdated("What happened on 10 August?", retrieved, cited) == []  # may be a word
+    assert misdated("How many proposals were received in 2019?", retrieved, cited, 13) == []
+    assert misdated("What happened on 10 August?", retrieved, cited, 13) == []  # may be a word
 
 
 class EnglishDetector:

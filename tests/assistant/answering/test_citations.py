@@ -19,7 +19,7 @@ from tests.support.passages import document_text, make_passages
 @pytest.fixture
 def sent() -> list[PromptPassage]:
     return [
-        PromptPassage(number, passage, passage_sentences(passage))
+        PromptPassage(number, passage, passage_sentences(passage, 250))
         for number, passage in enumerate(make_passages(), 1)
     ]
 
@@ -107,7 +107,7 @@ def test_passage_sentence_vectors_are_embedded_once():
 
     embedder = CountingEmbedder()
     scorer = EvidenceScorer(embedder)
-    sentences = [span.text for p in make_passages() for span in passage_sentences(p)]
+    sentences = [span.text for p in make_passages() for span in passage_sentences(p, 250)]
     first = scorer.scores(["How many proposals did Ha Tinh receive?"], sentences)
     second = scorer.scores(["How many proposals did Ha Tinh receive?"], sentences)
     assert embedder.embedded == sentences

@@ -81,4 +81,4 @@ def test_contexts_a_window_of_words_and_a_clause():
     sentence = "The chairman Vo Trong Hai, and the secretary Hoang Trung Dung attended."
     start = sentence.index("Vo")
     assert window(sentence, start, start + 2, 1, 1) == "chairman Vo Trong"
-    assert clause(sentence, start, start + 12) == "The chairman Vo Trong Hai"
+    assert clause(sentence, start, start + 12, 4) == "The chairman Vo Trong Hai"

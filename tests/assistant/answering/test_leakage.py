@@ -27,16 +27,17 @@ def passages(language: str = "de") -> list[PromptPassage]:
 
 def test_copied_source_words_are_found_once_in_order_and_names_are_not():
     answer = "Genosse Nguyen Anh Tuan of Bac Ninh, a Zentralkomitees member (Genosse) [1]."
-    found = leaked_words(answer, "Who received it?", passages(), "en", WordDetector())
+    found = leaked_words(answer, "Who received it?", passages(), "en", WordDetector(), 5)
     assert found == [("Genosse", "de"), ("Zentralkomitees", "de")]
 
 
 def test_words_of_the_question_or_of_a_same_language_passage_are_not_leaks():
     answer = "Der Genosse Nguyen Anh Tuan empfing die Delegation [1]."
-    assert leaked_words(answer, "Wer empfing?", passages(), "de", WordDetector()) == []
+    assert leaked_words(answer, "Wer empfing?", passages(), "de", WordDetector(), 5) == []
     answer = "The Delegation was received by Nguyen Anh Tuan [1]."
     assert (
-        leaked_words(answer, "Who received the Delegation?", passages(), "en", WordDetector()) == []
+        leaked_words(answer, "Who received the Delegation?", passages(), "en", WordDetector(), 5)
+        == []
     )
 
 

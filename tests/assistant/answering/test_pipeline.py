@@ -258,7 +258,7 @@ def test_long_sentences_are_cut_into_clauses_with_document_offsets():
     clause = "the provincial committee reviewed the work of the mass mobilisation board"
     text = f"{clause}, {clause}, {clause}, and then it received 18.087 proposals."
     passage = Passage("long.txt", "long.txt#0", "", "en", 1.0, 10, 10 + len(text), text)
-    spans = passage_sentences(passage)
+    spans = passage_sentences(passage, 250)
     assert len(spans) > 1 and all(len(span.text) <= 250 for span in spans)
     assert spans[-1].text.endswith("received 18.087 proposals.")
     assert all(text[span.start - 10 : span.end - 10] == span.text for span in spans)

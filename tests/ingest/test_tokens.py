@@ -1,9 +1,9 @@
-from pathlib import Path
+"""The lexical tokeniser (``ingest.tokens``) the lexical index, retrieval and the answer
+checks share."""
 
-import numpy as np
 import pytest
 
-from assistant.bm25 import BM25Index, tokenize
+from ingest.tokens import tokenize
 
 
 @pytest.mark.parametrize("written", ["18.087", "18,087", "18 087", "18\u202f087", "18087", "١٨٠٨٧"])
@@ -38,35 +38,3 @@ def test_arabic_normalised_and_lightly_stemmed():
 
 def test_indic_marks_stay_inside_the_word():
     assert tokenize("हिंदी भाषा") == ["हिंदी", "भाषा"]
-
-
-def index(texts):
-    return BM25Index.build(texts)
-
-
-def test_search_matches_numbers_not_inside_other_numbers():
-    bm25 = index(["In 2029 the plan ends.", "They built 29 models.", "Nothing here."])
-    assert [row for row, _ in bm25.search("29", 5)] == [1]
-    assert [row for row, _ in bm25.search("2029", 5)] == [0]
-
-
-def test_search_across_scripts_of_a_number_and_a_name():
-    bm25 = index(["تلقت المقاطعة 18087 اقتراحًا", "Hà Tĩnh tổ chức hội nghị", "Bac Ninh 1.269"])
-    assert bm25.search("18,087 proposals", 3)[0][0] == 0
-    assert bm25.search("Ha Tinh", 3)[0][0] == 1
-
-
-def test_mask_restricts_rows_and_no_match_is_empty():
-    bm25 = index(["Bac Ninh", "Bac Ninh again", "Quang Ninh"])
-    mask = np.array([0, 1, 1], dtype=np.float32)
-    assert [row for row, _ in bm25.search("Bac Ninh", 5, mask)] == [1, 2]
-    assert bm25.search("zzz", 5) == []
-    assert bm25.search("", 5) == []
-
-
-def test_save_and_load_give_the_same_scores(tmp_path: Path):
-    bm25 = index(["Bac Ninh 1.269 Dialoge", "Ha Tinh 18.087", "Quang Ninh"])
-    bm25.save(tmp_path / "bm25")
-    loaded = BM25Index.load(tmp_path / "bm25")
-    assert loaded.size == 3
-    assert loaded.search("1269 Bac Ninh", 3) == bm25.search("1269 Bac Ninh", 3)
