@@ -175,13 +175,6 @@ class CheckSettings(Section):
         description="Figures below this may be written as words in the source ('drei'), so "
         "the digit checks do not require them; the extractive reader reads such words.",
     )
-    figure_margin: float | None = Field(
-        0.04,
-        description="How much more related (cosine) to the question another figure's clause "
-        "of the cited sentences may be than the answer's before the answer counts as "
-        "misread. Set on the dev half between its right answers (within 0.035) and a "
-        "misread '1,014 proposals' (a number of models); none turns the check off.",
-    )
     min_leaked_letters: int = Field(
         5,
         ge=1,

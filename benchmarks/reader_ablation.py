@@ -13,7 +13,9 @@ summarises like any run:
 * ``-llm-with-checks``: the draft shown when no check but the readers' agreement stopped
   it (the product of 13041c9 without its second reading, with this run's prompt);
 * ``-extractive-alone``: the extractive reader's key fact shown as the answer whenever
-  it was confident enough for the key fact card (``answer.key_fact_confidence``).
+  it was confident enough for the key fact card (``answer.key_fact_confidence``);
+* ``-without-<check>``: each family of checks off alone (``CHECKS``): the draft shown when
+  that family's problems were the only ones.
 
 Citation figures of a changed answer are left out (None): its draft's citations were not
 kept. A key fact is scored on the gold facts it can hold: a figure or a date on the
@@ -41,10 +43,23 @@ EXTRACTIVE = re.compile(
     r"\((?P<kind>\w+), confidence (?P<confidence>[\d.]+)\)$",
     re.S,
 )
-# The problems only the second reader raises (``assistant.answering.pipeline``).
-AGREEMENT_PROBLEMS = ("the readers disagree", "the answer states no ", "no second reader")
+# The problems each family of checks raises, by how they begin (``assistant.answering``).
+CHECKS = {
+    "agreement": ("the readers disagree", "the answer states no ", "no second reader"),
+    "support": ("a sentence cites no passage", "a cited passage does not support"),
+    "figures": ("numbers in no passage", "numbers not in the cited passage"),
+    "places": ("the question names",),
+    "dates": ("the question says",),
+    "one-language": ("words of the source's language", "garbled words"),
+}
+AGREEMENT_PROBLEMS = CHECKS["agreement"]
 CITATION_FIGURES = ("citation_precision", "citation_recall", "invalid_marker_rate", "token_f1")
-VARIANTS = ("llm-alone", "llm-with-checks", "extractive-alone")
+VARIANTS = (
+    "llm-alone",
+    "llm-with-checks",
+    "extractive-alone",
+    *(f"without-{name}" for name in CHECKS if name != "agreement"),
+)
 SCORED_BY = "benchmarks.reader_ablation"
 
 
@@ -108,20 +123,24 @@ def fact_right(fact: str, item: GoldItem) -> bool:
 
 def variants_of(record: dict, item: GoldItem, confidence: float) -> dict[str, dict]:
     stopped = stopped_draft(record)
+    variants = {}
     if stopped is None:
-        llm_alone = with_checks = record
+        variants = {name: record for name in VARIANTS}
     else:
         problems, draft = stopped
         right = item.answerable and facts_matched(strip_markers(draft), item.must_include)
         llm_alone = shown(record, item, draft, right)
-        by_checks = any(not p.startswith(AGREEMENT_PROBLEMS) for p in problems)
-        with_checks = record if by_checks else llm_alone
+        variants["llm-alone"] = llm_alone
+        for name, beginnings in CHECKS.items():
+            only_these = all(problem.startswith(beginnings) for problem in problems)
+            variant = "llm-with-checks" if name == "agreement" else f"without-{name}"
+            variants[variant] = llm_alone if only_these else record
     read = key_fact(record)
     if read is not None and read[2] >= confidence:
-        extractive = shown(record, item, read[0], fact_right(read[0], item))
+        variants["extractive-alone"] = shown(record, item, read[0], fact_right(read[0], item))
     else:
-        extractive = not_shown(record, item)
-    return {"llm-alone": llm_alone, "llm-with-checks": with_checks, "extractive-alone": extractive}
+        variants["extractive-alone"] = not_shown(record, item)
+    return variants
 
 
 def ablate(run: Path, confidence: float | None = None) -> dict[str, Path]:

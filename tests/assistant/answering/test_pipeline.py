@@ -503,7 +503,7 @@ def test_cli_ask_prints_the_checked_answer_then_its_citations(cli):
 
 
 def test_cli_ask_says_when_an_answer_could_not_be_verified(cli):
-    result, _ = cli("Ha Tinh received 25 proposals [1].", "ask", QUESTION)
+    result, _ = cli("Ha Tinh received 31 proposals [1].", "ask", QUESTION)
     assert result.exit_code == 0, result.output
     assert result.output.startswith(Prompts().not_verified("en"))
     assert "Closest evidence" in result.output and "not verified" in result.output
@@ -540,14 +540,14 @@ def test_cli_chat_asks_follow_ups_with_the_previous_question_until_cleared(cli):
 
 
 def test_an_answer_that_fails_its_check_is_replaced_by_the_closest_evidence():
-    llm = ScriptedLLM("Ha Tinh received 2.015 proposals through dialogue conferences [1].")
+    llm = ScriptedLLM("Ha Tinh received 2.024 proposals through dialogue conferences [1].")
     events = list(make_answerer(llm, language="de").stream(QUESTION))
     result = events[-1].result
     assert not result.verified and not result.refused and not events[-2].verified
     assert result.answer == Prompts().not_verified("de") + " [1] [2]"
     # Nothing of the rejected answer was streamed: the tokens are the reply itself.
     assert "".join(e.text for e in events if isinstance(e, TokenEvent)) == result.answer
-    assert "2015: not the figure the question asks" in result.problems
+    assert "numbers in no passage: 2.024" in result.problems
     assert [(c.marker, c.supported) for c in result.citations] == [(1, False), (2, False)]
     assert result.citations[0].quote == (
         "Ha Tinh received 18.087 proposals through dialogue conferences."
