@@ -1,39 +1,50 @@
-"""The real pipeline on the bundled corpus: e5 retrieval, the embedded local model, citation
-checking. A question per script (Latin twice: German and Vietnamese); each answer must cite
-a passage that supports it, quote the document exactly, and come in the asker's language."""
+"""The real pipeline on the bundled corpus: e5 retrieval, the extractive reader, the
+embedded local model, the checks. Questions of the gold set's dev half only (the held-out
+half and the frozen batch are never a gate), one per script.
+
+What is asserted is what the product guarantees on any CPU, whatever the small model
+writes: an answer shown as verified states the gold fact and cites sentences that the
+documents hold word for word, in the asker's language; otherwise the reply says it is not
+verified, in the asker's language, and quotes evidence without claiming it. Whether a given
+question verifies depends on the model's sampling and the CPU, so it is not asserted."""
 
 from __future__ import annotations
 
 import pytest
 
 from assistant.answering.citations import without_markers
+from evals.gold import load_gold, split_of
+from evals.metrics import facts_matched
+from tests.support.paths import PROJECT_ROOT
 
-QUESTIONS = {
-    "de": "Wie viele Dialoge fanden seit 2015 auf Provinzebene statt, laut der Online-Konferenz "
-    "vom 15. August?",
-    "vi": "Hà Tĩnh đã tiếp nhận bao nhiêu ý kiến, kiến nghị của nhân dân thông qua các hội nghị "
-    "đối thoại?",
-    "ar": "كم عدد المقترحات والتوصيات التي تلقتها مقاطعة ها تينه من خلال مؤتمرات الحوار؟",
-    "zh": "河静省委关于各级党委和政权负责人与人民直接接触、对话的规定是第几号决定？何时颁布？",
-}
+GOLD = {item.id: item for item in load_gold(PROJECT_ROOT / "evals" / "gold.jsonl")}
+# Vietnamese (Latin with marks), Arabic, Japanese, German: each about another script's article.
+QUESTIONS = ["q15", "q35", "q69", "q53"]
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("language", QUESTIONS)
-def test_real_model_answers_with_a_supported_citation_in_the_askers_language(
-    bundled_assistant, language
+@pytest.mark.parametrize("question_id", QUESTIONS)
+def test_a_verified_answer_is_right_and_anything_else_says_it_is_not_verified(
+    bundled_assistant, question_id
 ):
-    answer = bundled_assistant.ask(QUESTIONS[language])
-    assert answer.error is None and not answer.refused, answer.answer
-    assert answer.verified, (answer.answer, answer.problems)
-    assert answer.language == language
-    supported = [c for c in answer.citations if c.supported]
-    assert supported, (answer.answer, answer.citations)
-    for citation in supported:
-        assert f"[{citation.marker}]" in answer.answer
+    item = GOLD[question_id]
+    assert split_of(item) == "dev"
+    answer = bundled_assistant.ask(item.question)
+    assert answer.error is None, answer.error
+    assert answer.language == item.language
+    for citation in answer.citations:
         document = bundled_assistant.document(citation.doc_id)
         assert document.text[citation.start : citation.end] == citation.quote
-    assert bundled_assistant.detector.detect(without_markers(answer.answer)) == language, (
-        answer.answer
-    )
-    assert answer.timings.ttft_s is not None and answer.timings.ttft_s <= answer.timings.total_s
+    if answer.verified:
+        assert facts_matched(without_markers(answer.answer), item.must_include), answer.answer
+        assert all(c.supported for c in answer.citations)
+        assert all(f"[{c.marker}]" in answer.answer for c in answer.citations)
+        assert bundled_assistant.detector.detect(without_markers(answer.answer)) == item.language
+    elif not answer.refused:
+        not_verified = bundled_assistant.answerer.prompts.not_verified(item.language)
+        assert answer.answer.startswith(not_verified), answer.answer
+        assert not any(c.supported for c in answer.citations)
+    if answer.key_fact is not None:  # shown before the answer, never verified without it
+        assert answer.key_fact.status in ("verified", "not_verified")
+        assert answer.key_fact.status == "not_verified" or answer.verified
+        assert answer.timings.key_fact_s <= answer.timings.ttft_s
