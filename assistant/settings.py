@@ -313,9 +313,11 @@ class AnswerSettings(Section):
         "as its right one (benchmarks/RESULTS.md).",
     )
     verify_unread: bool = Field(
-        True,
-        description="Whether an answer to a question the extractive reader does not read "
-        "(no figure, date or name asked) may be verified by the other checks alone.",
+        False,
+        description="Whether an answer to a question the extractive reader does not read (no "
+        "figure, date or name asked: a term, a list, a reason), or without an embedder, may "
+        "be verified by the other checks alone. Off: only an answer two readers agree on is "
+        "shown as verified (on the dev half no such answer was verified either way).",
     )
     follow_ups: Literal["join", "rewrite"] = Field(
         "join",

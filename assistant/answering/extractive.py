@@ -187,12 +187,16 @@ class ExtractiveReader:
         evidence: Evidence,
         kind_question: str | None = None,
         known: str | None = None,
+        earlier: str = "",
     ) -> Reading:
         """The reading of ``question`` in the evidence's documents. The answer kind is
         told from ``kind_question`` when given (a follow-up joined to its earlier question
-        asks what the follow-up asks); figures, dates and names ``known`` writes (default:
-        the question) are not candidates."""
+        asks what the follow-up asks), else, for a follow-up without question words ("And
+        the models?"), from the ``earlier`` question; figures, dates and names ``known``
+        writes (default: the question) are not candidates."""
         kind = self.typer.kind(kind_question or question, language)
+        if kind == "other" and earlier:
+            kind = self.typer.kind(earlier, language)
         if kind not in ROLES:
             return Reading(kind)
         wanted, admitted = ROLES[kind]

@@ -253,7 +253,12 @@ class Answerer:
         if self.reader is None:
             return Reading("other")
         return self.reader.run(
-            asked.query, language, evidence, kind_question=asked.question, known=asked.known
+            asked.query,
+            language,
+            evidence,
+            kind_question=asked.question,
+            known=asked.known,
+            earlier=asked.earlier,
         )
 
     def _check(

@@ -21,7 +21,9 @@ def test_retrieval_on_the_gold_set_passes_the_gate(bundled_assistant, tmp_path, 
     monkeypatch.setattr(cli, "make_assistant", lambda: bundled_assistant)
     app = typer.Typer()
     cli.register(app)
-    result = CliRunner().invoke(app, ["eval", "--retrieval-only", "--split", "dev", "--out", str(tmp_path)])
+    result = CliRunner().invoke(
+        app, ["eval", "--retrieval-only", "--split", "dev", "--out", str(tmp_path)]
+    )
     assert result.exit_code == 0, result.output
 
     overall = json.loads((tmp_path / "metrics.json").read_text())["overall"]

@@ -86,7 +86,7 @@ class ScriptedLLM:
 # Without an embedder the evidence is lexical alone, which scores lower than the product's
 # lexical-or-embedding evidence that the default threshold was chosen for; and there is no
 # extractive reader, so these answers are checked by the checks alone (answer.verify_unread).
-LEXICAL_SETTINGS = Settings(answer={"min_evidence": 0.13})
+LEXICAL_SETTINGS = Settings(answer={"min_evidence": 0.13, "verify_unread": True})
 
 
 def ranked_passages(first: str = "ha-tinh.txt") -> list[Passage]:
@@ -361,7 +361,9 @@ def test_a_follow_up_is_searched_with_the_previous_question_and_no_model_call():
 def test_follow_up_is_rewritten_by_the_model_before_retrieval_when_set_so():
     standalone = "How many dialogues did Bac Ninh hold?"
     llm = ScriptedLLM(standalone, "Bac Ninh held 1.269 dialogues [1].")
-    settings = Settings(answer={"min_evidence": 0.13, "follow_ups": "rewrite"})
+    settings = Settings(
+        answer={"min_evidence": 0.13, "verify_unread": True, "follow_ups": "rewrite"}
+    )
     answerer = make_answerer(llm, settings=settings)
     history = [
         {"role": "user", "content": "Who is the party secretary of Bac Ninh?"},
@@ -440,7 +442,9 @@ def test_every_llm_failure_is_an_error_event_with_the_sources_kept(failure):
 
 def test_transient_failure_is_retried_into_an_answer():
     with FakeOpenAIServer(GOOD_REPLY, failure="500_then_ok") as server:
-        settings = Settings(llm={"base_url": server.base_url, "retries": 1})
+        settings = Settings(
+            llm={"base_url": server.base_url, "retries": 1}, answer={"verify_unread": True}
+        )
         answer = make_answerer(make_llm(settings), settings=settings).ask(QUESTION)
     assert answer.error is None and answer.answer == GOOD_REPLY
 
@@ -452,7 +456,9 @@ def test_failing_condense_reports_the_error_after_the_sources():
             yield  # a generator, like a real client
 
     history = [{"role": "user", "content": "Who leads Bac Ninh?"}]
-    settings = Settings(answer={"min_evidence": 0.13, "follow_ups": "rewrite"})
+    settings = Settings(
+        answer={"min_evidence": 0.13, "verify_unread": True, "follow_ups": "rewrite"}
+    )
     answerer = make_answerer(FailingLLM(GOOD_REPLY), settings=settings)
     events = list(answerer.stream("And Ha Tinh?", history=history))
     assert isinstance(events[0], SourcesEvent)
@@ -714,7 +720,7 @@ class MisreadingReader:
 @pytest.mark.parametrize(("choice", "verified"), [("A", True), ("B", False), ("C", False)])
 def test_a_tie_break_lets_the_model_choose_once_between_the_two_facts(choice, verified):
     llm = ScriptedLLM(GOOD_REPLY, choice)
-    settings = Settings(answer={"min_evidence": 0.13, "tie_break": True})
+    settings = Settings(answer={"min_evidence": 0.13, "verify_unread": True, "tie_break": True})
     answerer = reading_answerer(llm, settings)
     answerer.reader = MisreadingReader(answerer.reader)
     result = answerer.ask(QUESTION)
@@ -746,3 +752,9 @@ def test_a_garbled_word_leaves_an_answer_not_verified():
     llm = ScriptedLLM("Ha Tinh received 18.087 proposalsпредложения through dialogues [1].")
     result = reading_answerer(llm).ask(QUESTION)
     assert not result.verified and "garbled words: proposalsпредложения" in result.problems
+
+
+def test_without_a_second_reader_nothing_is_verified_unless_set_so():
+    settings = Settings(answer={"min_evidence": 0.13})
+    result = make_answerer(ScriptedLLM(GOOD_REPLY), settings=settings).ask(QUESTION)
+    assert not result.verified and "no second reader could read this answer" in result.problems
