@@ -256,6 +256,12 @@ class ReaderSettings(Section):
         description="The lead (cosine) of the best candidate over the best one of another "
         "value that makes the reader's confidence 0.63 (1 - 1/e).",
     )
+    max_candidates: int = Field(
+        48,
+        ge=1,
+        description="Candidates scored at most, the most relevant sentences' first: each costs "
+        "an embedding the first time its words are read (an Arabic article's names are many).",
+    )
     uncased_name_share: float = Field(
         0.2,
         gt=0.0,

@@ -57,6 +57,8 @@ KIND_OF_ROLE: dict[str, Kind] = {
     "year": "date", "date": "date", "name": "name",
 }  # fmt: skip
 WORD = re.compile(r"\S+")
+# Context vectors kept between questions (memory: 4096 vectors of 384 floats are 6 MB).
+CONTEXT_VECTOR_CACHE = 4096
 
 # Every passage of a document, in document order (``Assistant.document_passages``).
 PassageLookup = Callable[[str], list[Passage]]
@@ -178,6 +180,7 @@ class ExtractiveReader:
         self.number_words_dir = number_words_dir
         self.breakdown_words_dir = breakdown_words_dir
         self.sentence_max_chars = sentence_max_chars  # as the evidence is cut
+        self._vectors: dict[str, np.ndarray] = {}
         self.passages = passages
 
     def run(
@@ -227,14 +230,18 @@ class ExtractiveReader:
         return reading
 
     def sentences(self, evidence: Evidence) -> list[tuple[Passage, Span]]:
-        """The sentences read: every one of the evidence's documents, or of its passages."""
+        """The sentences read, most relevant first: the retrieved passages' (ranked by the
+        evidence), then, with ``scope = "document"``, the rest of their documents' in order."""
+        ranked = [(passage, span) for passage, span in evidence.ranked]
         if self.config.scope == "evidence" or self.passages is None:
-            return [(passage, span) for passage, span in evidence.ranked]
-        return [
+            return ranked
+        seen = {span for _, span in ranked}
+        return ranked + [
             (passage, span)
             for doc_id in evidence.documents
             for passage in self.passages(doc_id)
             for span in passage_sentences(passage, self.sentence_max_chars)
+            if span not in seen
         ]
 
     def candidates(
@@ -269,7 +276,7 @@ class ExtractiveReader:
                 ):
                     continue
                 found.append((candidate, passage, span))
-        return found
+        return found[: self.config.max_candidates]
 
     def asks_for_a_part(self, question: str, language: str) -> bool:
         """Whether the question itself breaks something down ("among them, how many...")."""
@@ -345,13 +352,26 @@ class ExtractiveReader:
             for c, _, _ in found
         ]
         query = self.embedder.embed_queries([question])[0]
-        similarity = self.embedder.embed_passages(contexts) @ query
+        similarity = self.vectors(contexts) @ query
         asked = focus(question, language, self.question_words_dir, config.unit_words)
         if kind == "count" and config.unit_weight and asked != question:
             units = [window(c.sentence, c.start, c.end, 0, config.unit_words) for c, _, _ in found]
-            unit = self.embedder.embed_passages(units) @ self.embedder.embed_queries([asked])[0]
+            unit = self.vectors(units) @ self.embedder.embed_queries([asked])[0]
             similarity = (1 - config.unit_weight) * similarity + config.unit_weight * unit
         return np.asarray(similarity, dtype=float)
+
+    def vectors(self, texts: Sequence[str]) -> np.ndarray:
+        """The passage embeddings of ``texts``, each text embedded once: the same windows
+        and clauses of an article come back with every question about it. A local copy
+        keeps a request safe from another thread clearing the cache meanwhile."""
+        known = {t: v for t in set(texts) if (v := self._vectors.get(t)) is not None}
+        missing = [t for t in dict.fromkeys(texts) if t not in known]
+        if missing:
+            known.update(zip(missing, self.embedder.embed_passages(missing), strict=True))
+            if len(self._vectors) + len(missing) > CONTEXT_VECTOR_CACHE:
+                self._vectors.clear()
+            self._vectors.update((t, known[t]) for t in missing)
+        return np.stack([known[t] for t in texts])
 
     def confidence(self, reading: Reading) -> float:
         """How far the best candidate leads the best one of another value, squashed into
