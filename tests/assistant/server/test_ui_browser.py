@@ -217,7 +217,9 @@ def test_the_chat_speaks_the_browser_language_then_the_question_language(browser
     )
     expect(layout).to_have_attribute("dir", "ltr")
     ask(page, AR_QUESTION)
-    expect(page.locator(".na-answer.na-refused")).to_contain_text(arabic["refused"])
+    # The scripted model finds no answer; the extractive reader's date is shown as the
+    # closest evidence, not as an answer.
+    expect(page.locator(".na-answer.na-not_verified")).to_contain_text(arabic["not_verified"])
     expect(layout).to_have_attribute("dir", "rtl")
     expect(layout).to_have_attribute("lang", "ar")
     expect(page.locator(".na-sources h3")).to_have_text(arabic["sources"])
@@ -290,8 +292,9 @@ def test_on_a_phone_the_question_box_shows_at_once_and_a_citation_keeps_the_answ
     assert fully_in_view(page.locator("#na-question textarea"))
     screenshot(page, "phone-empty", full_page=False)
 
-    # Three questions: the last answer ends low on the screen, where the sources open.
-    questions = (VI_QUESTION, VI_FOLLOW_UP, "Tổng cộng có bao nhiêu mô hình như vậy?")
+    # Three questions: the last answer ends low on the screen, where the sources open. (A
+    # follow-up whose answer repeats a figure the conversation gave is not verified.)
+    questions = (LANTERN_QUESTION, VI_QUESTION, VI_FOLLOW_UP)
     for count, question in enumerate(questions, start=1):
         ask(page, question)
         expect(page.locator(".na-answer.na-done")).to_have_count(count)
