@@ -37,6 +37,7 @@ class Prompts:
         self.answer = self._read("answer.txt").strip()
         self.condense = self._read("condense.txt").strip()
         self.translate_terms = self._read("translate_terms.txt").strip()
+        self.translate_sentence = self._read("translate_sentence.txt").strip()
         self.choose = self._read("choose.txt").strip()
 
     def _find(self, name: str) -> Path | None:
@@ -137,6 +138,20 @@ class Prompts:
             self.translate_terms,
             "translate_terms.txt",
             terms="\n".join(terms),
+            source_language=language_name(source_language),
+            language=language_name(language),
+        )
+        return [{"role": "system", "content": self.system}, {"role": "user", "content": user}]
+
+    def sentence_translation_messages(
+        self, sentence: str, source_language: str, language: str
+    ) -> list[dict]:
+        """A prompt asking for a cited ``sentence`` in ``language``, shown to the asker as
+        a machine translation (``assistant.translation``)."""
+        user = self._fill(
+            self.translate_sentence,
+            "translate_sentence.txt",
+            sentence=" ".join(sentence.split()),
             source_language=language_name(source_language),
             language=language_name(language),
         )

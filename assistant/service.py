@@ -10,8 +10,10 @@ from functools import cached_property
 from assistant.answering import Answerer
 from assistant.library import Library
 from assistant.llms import LLM, make_llm
+from assistant.prompts import Prompts
 from assistant.retrieval import LexicalIndex, Retriever, make_retriever
 from assistant.settings import Settings
+from assistant.translation import TRANSLATIONS_FILE, Translation, TranslationCache, Translator
 from assistant.types import Answer, Event, History, Passage
 from ingest.embedding import make_embedder
 from ingest.interfaces import Embedder, LanguageDetector, VectorStore
@@ -103,6 +105,17 @@ class Assistant:
             passages=self.document_passages,
         )
 
+    @cached_property
+    def translator(self) -> Translator:
+        """Cited sentences in the asker's language, on demand, kept under ``data_dir``."""
+        return Translator(
+            self.llm,
+            Prompts(self.settings.answer.prompts_dir),
+            self.document,
+            TranslationCache(self.settings.data_dir / TRANSLATIONS_FILE),
+            detector=self.detector,
+        )
+
     def search(
         self,
         query: str,
@@ -139,6 +152,14 @@ class Assistant:
     ) -> Answer:
         """``stream`` run to its end: the ``Answer``, verified, refused or not verified."""
         return self.answerer.ask(question, history=history, language=language, k=k)
+
+    def translate(self, doc_id: str, start: int, end: int, language: str) -> Translation:
+        """The sentence at ``start``..``end`` of document ``doc_id`` machine translated into
+        ``language`` (ISO 639-1), for the asker to read; never evidence for an answer. It is
+        read from the stored document (a caller cannot pass text of its own) and kept, so
+        that asking again costs no model call. Raises ``assistant.translation``'s
+        UnknownLanguage and NoSuchSentence, and LLMError when the model fails."""
+        return self.translator.translate(doc_id, start, end, language)
 
     def document(self, doc_id: str) -> Document | None:
         """A cleaned article by its id (or one of its aliases), None when not indexed."""

@@ -30,3 +30,29 @@ class HashEmbedder:
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         return self._embed(texts)
+
+
+class RecordingLLM:
+    """A chat model that answers every request with ``reply`` (a string, or a function of
+    the messages) and keeps each request's messages in ``requests``; with ``error`` set it
+    raises that instead. Implements assistant.llms.LLM."""
+
+    model = "recording-test-llm"
+    continues_answer = False
+
+    def __init__(self, reply="", error: Exception | None = None):
+        self.reply = reply
+        self.error = error
+        self.requests: list[list[dict]] = []
+
+    def complete_chat(self, messages, *, max_tokens=None, stop=None) -> str:
+        self.requests.append(messages)
+        if self.error is not None:
+            raise self.error
+        return self.reply(messages) if callable(self.reply) else self.reply
+
+    def stream_chat(self, messages, *, max_tokens=None, stop=None):
+        yield self.complete_chat(messages, max_tokens=max_tokens, stop=stop)
+
+    def health(self) -> bool:
+        return True

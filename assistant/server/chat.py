@@ -2,22 +2,29 @@
 rendered from the answer stream by the autoescaped template ``prompts/html/chat_view.html``:
 a news article is data, never markup.
 
-The view's own controls (rating an answer, regenerating the last one) are events of the
-view itself: chat.js calls Gradio's ``trigger("like", ...)`` and ``trigger("retry", ...)``
-with the answer's id, and the handlers find the answer in the session's turns. So the
-server rates and re-asks what it answered, never text a page sends; the controls go
-through Gradio's API, guarded like the rest of the chat (``security.Access``), and work
-inside a ``<gradio-app>`` embed as the chat does; their state (the rating, the comment) is
-the turn's, so the view re-rendered on every update shows it. Exporting the conversation
-needs no server: the view carries it as Markdown and JSON, and chat.js saves them."""
+While the answer is written, its key fact (``KeyFactEvent``: the figure or name the
+extractive reader read off a sentence, before the model writes) is shown on a card with
+its sentence, labelled "checking…" until the answer ends and says whether it is verified.
+
+The view's own controls (rating an answer, regenerating the last one, translating a cited
+sentence) are events of the view itself: chat.js calls Gradio's ``trigger("like", ...)``,
+``trigger("retry", ...)`` and ``trigger("expand", ...)`` with the answer's or the turn's
+id, and the handlers find the answer, or the citation by its marker, in the session's
+turns. So the server rates, re-asks and translates what it showed, never text a page
+sends; the controls go through Gradio's API, guarded like the rest of the chat
+(``security.Access``), and work inside a ``<gradio-app>`` embed as the chat does; their
+state (the rating, the comment, a translation) is the turn's, so the view re-rendered on
+every update shows it. Exporting the conversation needs no server: the view carries it as
+Markdown and JSON, and chat.js saves them."""
 
 from __future__ import annotations
 
 import json
 import logging
 import re
+import secrets
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Literal
 
 import gradio as gr
@@ -34,13 +41,15 @@ from assistant.feedback import (
     answer_settings,
 )
 from assistant.languages import DEFAULT_LANGUAGE
+from assistant.llms import LLMError
 from assistant.questions import InvalidQuestion, check_question
 from assistant.server.admission import Admission, Busy
 from assistant.server.generation import client_of
 from assistant.server.public import public_events
 from assistant.server.templates import STATIC_DIR, render, render_markdown, static_text
-from assistant.server.ui_text import accepted_language, chat_language, ui_text
+from assistant.server.ui_text import accepted_language, chat_language, ui_languages, ui_text
 from assistant.server.urls import document_url, public_root
+from assistant.translation import NoSuchSentence
 from assistant.types import (
     Citation,
     CitationsEvent,
@@ -48,6 +57,9 @@ from assistant.types import (
     ErrorEvent,
     Event,
     History,
+    KeyFact,
+    KeyFactEvent,
+    KeyFactStatus,
     Passage,
     ProgressEvent,
     SourcesEvent,
@@ -100,11 +112,30 @@ UNANSWERED: dict[Status, str] = {"error": "error", "stopped": "stopped", "busy":
 # Where the links of an exported conversation start: chat.js puts the app's own address
 # there when the file is saved, as the server does not know it (``urls``).
 EXPORT_ROOT = "{app-root}/"
+FACT_CARD_MARKER = 0  # the key fact card's citation's marker (the answer's start at 1)
+
+TranslationStatus = Literal["translating", "done", "failed"]
+Span = tuple[str, int, int]  # a cited sentence: its document's id and offsets
+
+
+@dataclass
+class ShownTranslation:
+    """A cited sentence machine translated for the asker (``language``), as the turn
+    shows it under the sentence; when it ``failed``, ``problem`` is the catalogue's word
+    for why (a busy queue: ``wait_s`` seconds to wait)."""
+
+    language: str
+    status: TranslationStatus = "translating"
+    text: str = ""
+    problem: str = ""
+    wait_s: int = 0
 
 
 @dataclass
 class Turn:
-    """One question and what the stream has said about it so far."""
+    """One question and what the stream has said about it so far; ``turn_id`` names it
+    to the view's controls for as long as it is in the conversation (the answer's id
+    changes as the answer is written)."""
 
     question: str
     status: Status = "searching"
@@ -122,6 +153,9 @@ class Turn:
     history: History = field(default_factory=list)  # the conversation it is asked in
     rating: str = ""  # the asker's: "up" or "down" once rated
     comment: str = ""  # the asker's comment on the answer, once sent
+    key_fact: KeyFact | None = None  # the extractive reader's, once it was confident
+    translations: dict[Span, ShownTranslation] = field(default_factory=dict)
+    turn_id: str = field(default_factory=lambda: secrets.token_hex(8))
 
     @property
     def answer_id(self) -> str:
@@ -138,6 +172,10 @@ def apply_event(turn: Turn, event: Event) -> None:
         case ProgressEvent(stage=stage, passages=passages):
             # A token's event of a short reading (the figure check) counts no passages.
             turn.stage, turn.reading = stage, passages or turn.reading
+        case KeyFactEvent(key_fact=key_fact):
+            # A copy: the answerer settles its own key fact's status as it checks the answer,
+            # and the card says so only when the answer ends (CitationsEvent).
+            turn.key_fact = replace(key_fact)
         case TokenEvent(text=text):
             turn.answer += text
         case ErrorEvent(message=message, kind=kind):
@@ -145,6 +183,8 @@ def apply_event(turn: Turn, event: Event) -> None:
         case CitationsEvent():
             turn.answer = event.answer
             turn.citations = event.citations
+            if event.key_fact is not None:
+                turn.key_fact = replace(event.key_fact)
             if turn.status != "error":
                 if event.refused:
                     turn.status = "refused"
@@ -213,6 +253,91 @@ def highlighted_passage(passage: Passage | None, citation: Citation) -> Highligh
     return Highlight(text[:start], text[start:end], text[end:])
 
 
+def key_fact_status(turn: Turn) -> KeyFactStatus:
+    """What the key fact card says of the turn's key fact: "checking" only while the answer
+    is written; a key fact whose answer was stopped before its end was never confirmed."""
+    assert turn.key_fact is not None
+    status = turn.key_fact.status
+    return "not_verified" if status == "checking" and turn.status not in IN_PROGRESS else status
+
+
+def article_language(turn: Turn, doc_id: str) -> str:
+    """The language of a turn's source article (its passages'), "" when none was found."""
+    return next((p.language for p in turn.passages if p.doc_id == doc_id), "")
+
+
+def asker_language(turn: Turn, chat: str) -> str:
+    """The language a turn's cited sentences are translated into: its question's, when the
+    chat has words for it (its "Show in …" button is labelled in it), else the chat's."""
+    return turn.language if turn.language in ui_languages() else chat
+
+
+def span_of(citation: Citation) -> Span:
+    """What names a cited sentence's translation on its turn: the key fact card and a source
+    card citing the same sentence show the same one."""
+    return citation.doc_id, citation.start, citation.end
+
+
+def cited_sentence(turn: Turn, marker: object) -> Citation | None:
+    """The citation of ``turn`` with ``marker`` (as a page sends it: FACT_CARD_MARKER for
+    the key fact's sentence), None when the turn shows none."""
+    if turn.key_fact is not None and str(marker) == str(FACT_CARD_MARKER):
+        return turn.key_fact.citation
+    return next((c for c in turn.citations if str(c.marker) == str(marker)), None)
+
+
+def translation_view(
+    turn: Turn, citation: Citation, language: str, text: dict[str, str]
+) -> dict | None:
+    """What a cited sentence's card shows of its translation into the asker's language: a
+    "Show in …" button (in that language), "translating…", the translation, or why it
+    failed with the button again; None when the article is in the asker's language, or
+    its language is not known."""
+    source = article_language(turn, citation.doc_id)
+    target = asker_language(turn, language)
+    if source in ("", "und") or source == target:
+        return None
+    shown = turn.translations.get(span_of(citation))
+    if shown is not None and shown.language != target:
+        shown = None  # translated into the chat's language before its question set another
+    note = ""
+    if shown is not None and shown.status == "failed":
+        note = text[shown.problem].format(seconds=shown.wait_s)
+    words = ui_text(target)
+    return {
+        "turn_id": turn.turn_id,
+        "marker": citation.marker,
+        "language": target,
+        "dir": words["dir"],
+        "label": words["show_in_language"],
+        "shown": shown,
+        "note": note,
+    }
+
+
+def key_fact_view(turn: Turn, root: str, language: str, text: dict[str, str]) -> dict | None:
+    """The key fact card: the fact, its status, its sentence with the fact marked, the link
+    that opens the article at that sentence and the sentence's translation."""
+    if turn.key_fact is None:
+        return None
+    fact, citation = turn.key_fact, turn.key_fact.citation
+    found = citation.quote.find(fact.text) if fact.text else -1
+    quote = Highlight(citation.quote, "", "")
+    if found >= 0:
+        end = found + len(fact.text)
+        quote = Highlight(citation.quote[:found], fact.text, citation.quote[end:])
+    source = article_language(turn, citation.doc_id)
+    return {
+        "text": fact.text,
+        "status": key_fact_status(turn),
+        "quote": quote,
+        "language": source if source not in ("", "und") else "",
+        "title": citation.title,
+        "link": document_url(root, citation.doc_id, citation.start, citation.end),
+        "translation": translation_view(turn, citation, language, text),
+    }
+
+
 RelevanceLevel = Literal["high", "medium", "low"]
 
 
@@ -250,9 +375,13 @@ class SourceDocument:
 RELEVANCE_ORDER: dict[RelevanceLevel, int] = {"low": 0, "medium": 1, "high": 2}
 
 
-def source_documents(turn: Turn, number: int, root: str) -> list[SourceDocument]:
+def source_documents(
+    turn: Turn, number: int, root: str, language: str = DEFAULT_LANGUAGE
+) -> list[SourceDocument]:
     """The turn's sources grouped by article: the cited articles first, in the order of
-    their first marker, then the others in the order retrieval ranked them."""
+    their first marker, then the others in the order retrieval ranked them; a citation in
+    another language than the asker's can be translated (in the chat's ``language``)."""
+    text = ui_text(language)
     levels = relevance_levels(turn.passages)
     passages = {p.chunk_id: p for p in turn.passages}
     documents: dict[str, SourceDocument] = {}
@@ -275,8 +404,8 @@ def source_documents(turn: Turn, number: int, root: str) -> list[SourceDocument]
 
     for citation in sorted(turn.citations, key=lambda c: c.marker):
         passage = passages.get(citation.chunk_id)
-        language = passage.language if passage else ""
-        document = document_of(citation.doc_id, citation.title, language)
+        source_language = passage.language if passage else ""
+        document = document_of(citation.doc_id, citation.title, source_language)
         rate(document, citation.chunk_id)
         document.citations.append(
             {
@@ -284,6 +413,7 @@ def source_documents(turn: Turn, number: int, root: str) -> list[SourceDocument]
                 "marker": citation.marker,
                 "highlight": highlighted_passage(passage, citation),
                 "link": document_url(root, citation.doc_id, citation.start, citation.end),
+                "translation": translation_view(turn, citation, language, text),
             }
         )
     cited = {c.chunk_id for c in turn.citations}
@@ -305,11 +435,21 @@ def view_language(turns: list[Turn], accepted: str) -> str:
 def exported_conversation(turns: list[Turn], root: str) -> dict:
     """The conversation as the chat exports it in JSON (docs/evaluation.md shows it):
     ``{"format": "news-assistant-conversation", "version": 1, "turns": [...]}``, a turn
-    ``{"question", "language", "status", "answer", "sources"}`` where ``status`` is
-    verified, not_verified, refused, error, stopped or busy, and ``sources`` are the
-    answer's citations, numbered as its [n] markers: ``{"marker", "doc_id", "title",
-    "language", "date", "quote", "link"}``, the link opening the article at the cited
-    sentence. ``turns`` are finished ones (none in IN_PROGRESS)."""
+    ``{"question", "language", "status", "answer", "key_fact", "sources"}`` where
+    ``status`` is verified, not_verified, refused, error, stopped or busy, and ``sources``
+    are the answer's citations, numbered as its [n] markers: ``{"marker", "doc_id",
+    "title", "language", "date", "quote", "link", "translation"}``, the link opening the
+    article at the cited sentence, ``translation`` null or the sentence's machine
+    translation the asker asked for, ``{"text", "language", "machine_translation": true}``.
+    ``key_fact`` is null or the card's ``{"text", "kind", "status", "doc_id", "title",
+    "language", "quote", "link", "translation"}``, its status verified or not_verified.
+    ``turns`` are finished ones (none in IN_PROGRESS)."""
+
+    def translation(turn: Turn, citation: Citation) -> dict | None:
+        shown = turn.translations.get(span_of(citation))
+        if shown is None or shown.status != "done":
+            return None
+        return {"text": shown.text, "language": shown.language, "machine_translation": True}
 
     def source(turn: Turn, citation: Citation) -> dict:
         passage = next((p for p in turn.passages if p.chunk_id == citation.chunk_id), None)
@@ -321,6 +461,23 @@ def exported_conversation(turns: list[Turn], root: str) -> dict:
             "date": turn.dates.get(citation.doc_id, ""),
             "quote": citation.quote,
             "link": document_url(root, citation.doc_id, citation.start, citation.end),
+            "translation": translation(turn, citation),
+        }
+
+    def key_fact(turn: Turn) -> dict | None:
+        if turn.key_fact is None:
+            return None
+        citation = turn.key_fact.citation
+        return {
+            "text": turn.key_fact.text,
+            "kind": turn.key_fact.kind,
+            "status": key_fact_status(turn),
+            "doc_id": citation.doc_id,
+            "title": citation.title,
+            "language": article_language(turn, citation.doc_id),
+            "quote": citation.quote,
+            "link": document_url(root, citation.doc_id, citation.start, citation.end),
+            "translation": translation(turn, citation),
         }
 
     statuses = ANSWERED | UNANSWERED
@@ -330,6 +487,7 @@ def exported_conversation(turns: list[Turn], root: str) -> dict:
             "language": turn.language,
             "status": statuses[turn.status],
             "answer": turn.answer,
+            "key_fact": key_fact(turn),
             "sources": [source(turn, c) for c in sorted(turn.citations, key=lambda c: c.marker)],
         }
         for turn in turns
@@ -369,7 +527,8 @@ def render_view(turns: list[Turn], root: str, language: str = DEFAULT_LANGUAGE) 
             "rateable": turn.status in ANSWERED,
             "regenerable": idle and number == len(turns) - 1,
             "note": status_note(turn, text),
-            "sources": source_documents(turn, number, root),
+            "key_fact": key_fact_view(turn, root, language, text),
+            "sources": source_documents(turn, number, root, language),
         }
         for number, turn in enumerate(turns)
     ]
@@ -454,8 +613,11 @@ def build_ui(
             text = ui_text(language_of(request, turns))
             message = text[f"question_{error.problem}"].format(**error.details)
             raise gr.Error(message, title=text["question_not_sent"]) from error
+        # The session's list itself grows (and regenerate replaces its last turn), so that
+        # a translation that ends later renders the conversation as it is then.
+        turns.append(Turn(question, history=history_of(turns)))
         # The box is emptied once the question is taken; what is typed meanwhile then stays.
-        yield from answer_last([*turns, Turn(question, history=history_of(turns))], request, "")
+        yield from answer_last(turns, request, "")
 
     def regenerate(turns: list[Turn], event: gr.EventData, request: gr.Request) -> Iterator[tuple]:
         """The last question asked again with the same history, its new answer replacing
@@ -467,8 +629,9 @@ def build_ui(
             or last.answer_id != event_value(event, "answer")
         ):
             return
+        turns[-1] = Turn(last.question, history=last.history)
         # The question box is left as it is: the asker may be typing the next question.
-        yield from answer_last([*turns[:-1], Turn(last.question, history=last.history)], request)
+        yield from answer_last(turns, request)
 
     def answer_last(
         turns: list[Turn], request: gr.Request, box: str | None = None
@@ -552,14 +715,64 @@ def build_ui(
         turn.rating, turn.comment = rated.rating, rated.comment
         return render_view(turns, root_of(request), language_of(request, turns))
 
+    def translate(turns: list[Turn], event: gr.EventData, request: gr.Request) -> Iterator[str]:
+        """Machine translates a cited sentence into the asker's language (``event``: the
+        turn's id and the citation's marker, FACT_CARD_MARKER for the key fact's): the view
+        with "translating…", then with the translation under the sentence, or why not. The
+        sentence is the one the turn cites, read from the stored article; a new
+        translation waits its turn for the model with the answers."""
+        chat = language_of(request, turns)
+        turn = next((t for t in turns if t.turn_id == event_value(event, "turn")), None)
+        citation = cited_sentence(turn, event_value(event, "cite")) if turn else None
+        if citation is None or translation_view(turn, citation, chat, ui_text(chat)) is None:
+            # A page that sends what the chat never showed (no such turn or citation, or a
+            # sentence in the asker's language, which has no button).
+            raise gr.Error(ui_text(chat)["feedback_no_such_answer"])
+        language = asker_language(turn, chat)
+        shown = turn.translations.get(span_of(citation))
+        if shown is not None and shown.language == language and shown.status != "failed":
+            return  # asked twice
+        turn.translations[span_of(citation)] = ShownTranslation(language)
+        yield render_view(turns, root_of(request), chat)
+        turn.translations[span_of(citation)] = translated(citation, language, request)
+        yield render_view(turns, root_of(request), language_of(request, turns))
+
+    def translated(citation: Citation, language: str, request: gr.Request) -> ShownTranslation:
+        """The cited sentence in ``language``: kept from before, else from the model once
+        ``admission`` lets it (all in one step of ``translate``, so that the slot is given
+        back even when Clear cancels the rest)."""
+        failed = ShownTranslation(language, "failed", problem="translation_failed")
+        translator = assistant.translator
+        try:
+            sentence = translator.sentence(citation.doc_id, citation.start, citation.end)
+            if (found := translator.cached(sentence, language)) is not None:
+                return ShownTranslation(language, "done", found.text)
+        except NoSuchSentence as error:  # the article was replaced since it was cited
+            logger.warning("A cited sentence was not translated: %s", error)
+            return failed
+        try:
+            ticket = admission.admit(client_of(request.request))
+        except Busy as busy:
+            return replace(failed, problem=f"busy_{busy.reason}", wait_s=busy.retry_after_s)
+        try:
+            ticket.granted.wait()
+            found = assistant.translate(citation.doc_id, citation.start, citation.end, language)
+        except (LLMError, NoSuchSentence) as error:
+            logger.warning("A cited sentence was not translated: %s", error)
+            return failed
+        finally:
+            admission.release(ticket)
+        return ShownTranslation(language, "done", found.text)
+
     def stop(turns: list[Turn], request: gr.Request) -> tuple:
         for turn in turns:
             if turn.status in IN_PROGRESS:
                 turn.status = "stopped"
         return screen(request, turns, generating=False)
 
-    def clear(request: gr.Request) -> tuple:
-        return screen(request, [], generating=False, box="")
+    def clear(turns: list[Turn], request: gr.Request) -> tuple:
+        turns.clear()  # the session's list: a translation that ends later finds it empty
+        return screen(request, turns, generating=False, box="")
 
     def greet(request: gr.Request) -> tuple:
         """The empty chat in the browser's language."""
@@ -624,8 +837,17 @@ def build_ui(
         )
         # A rating changed quickly (👍 then 👎) counts as the last one clicked.
         view.like(rate, [turns_state], [view], show_progress="hidden", trigger_mode="always_last")
+        # Each sentence's translation as it is asked for; the admission queue is the limit.
+        translating = view.expand(
+            translate,
+            [turns_state],
+            [view],
+            show_progress="hidden",
+            concurrency_limit=None,
+            trigger_mode="multiple",
+        )
         stop_button.click(stop, [turns_state], chat, cancels=[asked, regenerated])
-        clear_button.click(clear, None, chat, cancels=[asked, regenerated])
+        clear_button.click(clear, [turns_state], chat, cancels=[asked, regenerated, translating])
         blocks.load(greet, None, chat, show_progress="hidden")
     return blocks
 

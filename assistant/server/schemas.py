@@ -194,6 +194,23 @@ class PublicDocument(BaseModel):
     text: str = Field(description="The cleaned text; citations' start/end index into it.")
 
 
+class SentenceTranslation(BaseModel):
+    """``GET /api/documents/{doc_id}/translation``: a cited sentence in the asker's
+    language, to read beside the original. It is never evidence: the answers and their
+    checks read the article's own words."""
+
+    text: str = Field(description="The sentence in `language`.")
+    language: str = Field(description="ISO 639-1 code of `text`.")
+    source_language: str = Field(
+        description="The article's language, ISO 639-1 ('und' when not detected)."
+    )
+    machine_translation: bool = Field(
+        description="true: translated by the language model, to be shown labelled as a "
+        "machine translation; false: the sentence is in `language` already and `text` is "
+        "its own words."
+    )
+
+
 class FeedbackCitation(BaseModel):
     """A citation of a rated answer: its marker, the article and the cited sentence."""
 

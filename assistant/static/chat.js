@@ -7,8 +7,8 @@ const app = element.closest("gradio-app");
 const appSrc = app && app.getAttribute("src");
 const appBase = appSrc ? new URL(appSrc, document.baseURI).href : document.baseURI;
 
-// The rating and regenerate controls name their answer; the server finds it in the
-// session's turns (assistant.server.chat).
+// The rating and regenerate controls name their answer, and a translation its turn and
+// citation; the server finds them in the session's turns (assistant.server.chat).
 const answerOf = (control) => control.closest("[data-answer]").dataset.answer;
 
 // A file the view carries (data-content), saved under its name; its links start with
@@ -74,6 +74,14 @@ element.addEventListener("click", (event) => {
   if (regenerate) {
     regenerate.disabled = true; // once: the re-rendered view takes the button away
     trigger("retry", { answer: answerOf(regenerate) });
+    return;
+  }
+  const translate = event.target.closest("[data-translate]");
+  if (translate) {
+    // The turn and the citation's marker: the server translates the sentence it cited,
+    // read from the article, and the re-rendered view shows "translating…" in its place.
+    translate.disabled = true;
+    trigger("expand", { turn: translate.dataset.turnId, cite: translate.dataset.cite });
     return;
   }
   const download = event.target.closest("[data-download]");

@@ -45,6 +45,18 @@ CORPUS = {
 VI_QUESTION = "Bắc Ninh đã tổ chức bao nhiêu cuộc đối thoại?"
 VI_ANSWER = "Bắc Ninh đã tổ chức 1.269 cuộc đối thoại với người dân và doanh nghiệp"
 VI_FOLLOW_UP = "Còn mô hình Dân vận khéo thì sao?"
+# An English question that quotes the Vietnamese article's word for "dialogues", so that
+# the hashed embeddings find it: an English asker, a Vietnamese source.
+EN_QUESTION = (
+    "In Bắc Ninh, how many dialogues, đối thoại, were organised with the people and with "
+    "businesses?"
+)
+EN_ANSWER = "Bắc Ninh held 1.269 dialogues with people and businesses"
+# The Vietnamese article's cited sentence in English, as the scripted model translates it.
+VI_SENTENCE_IN_ENGLISH = (
+    "Since the start of the term, the party committees and authorities at all levels of "
+    "Bắc Ninh province have organised 1.269 dialogues with people and businesses."
+)
 LANTERN_QUESTION = "How many visitors did the lantern festival poster count?"
 # The model repeats the payload: its output must be rendered as text too.
 LANTERN_ANSWER = f"The poster read {XSS_PAYLOAD}; the lantern festival counted 5,000 visitors"
@@ -54,6 +66,11 @@ def scripted_reply(messages: list[dict]) -> str:
     """A model that answers the test corpus's questions from whichever numbered passage
     holds the fact, so markers stay right whatever order retrieval returns."""
     prompt = messages[-1]["content"]
+    if prompt.startswith("Translate this sentence"):  # a cited sentence (translate_sentence.txt)
+        sentence = prompt.rpartition("\n\n")[2]
+        if "1.269 cuộc đối thoại" in sentence and "into English" in prompt:
+            return VI_SENTENCE_IN_ENGLISH
+        return f"«{sentence}»"  # not translated: the translator must notice
     if prompt.startswith("Sentence:"):  # the second reading of figures (figure_check.txt)
         sentence = prompt.removeprefix("Sentence:").partition("\n\nQuestion:")[0]
         facts = [n for n in ("1.269", "1.014", "5,000") if n in sentence]
@@ -62,7 +79,9 @@ def scripted_reply(messages: list[dict]) -> str:
         return "Bắc Ninh đã xây dựng bao nhiêu mô hình Dân vận khéo?"
     question = prompt.rpartition("Question:")[2]
     figure_check = "number that answers the question" in question
-    if "mô hình" in question:
+    if "dialogues" in question:
+        fact, sentence = "1.269", EN_ANSWER
+    elif "mô hình" in question:
         fact, sentence = "1.014", "Bắc Ninh đã xây dựng 1.014 mô hình Dân vận khéo"
     elif "đối thoại" in question:
         fact, sentence = "1.269", VI_ANSWER

@@ -116,10 +116,11 @@ def test_regenerate_asks_the_last_question_again_with_its_history_in_its_place(
     expect(page.locator("[aria-pressed='true']")).to_have_count(0)  # a new answer, unrated
     expect(page.locator(".na-turn").last.locator(".na-regenerate")).to_be_enabled()
     expect(page.locator("#na-send")).to_be_enabled()
-    # Asked again as a follow-up: condensed with the first question and its answer.
+    # Asked again as a follow-up: the model reads it with the question it follows
+    # (answer.follow_ups = "join").
     prompts = [r["messages"][-1]["content"] for r in model.requests[asked:]]
-    condensed = [p for p in prompts if "Standalone question:" in p]
-    assert len(condensed) == 1 and VI_QUESTION in condensed[0] and VI_FOLLOW_UP in condensed[0]
+    answering = [p for p in prompts if f"It follows the question: {VI_QUESTION}" in p]
+    assert len(answering) == 1 and VI_FOLLOW_UP in answering[0]
 
 
 def saved_file(page: Page, button: str) -> tuple[str, str]:
