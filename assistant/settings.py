@@ -250,11 +250,21 @@ class ReaderSettings(Section):
         "words of its article's language ('Ständige Parteiausschuss' in German): names of "
         "people and places are mostly foreign to any one language's words.",
     )
-    confidence_scale: float = Field(
-        0.02,
-        gt=0.0,
-        description="The lead (cosine) of the best candidate over the best one of another "
-        "value that makes the reader's confidence 0.63 (1 - 1/e).",
+    calibration_slope: float = Field(
+        6.37,
+        description="The reader's confidence is P(right) = 1 / (1 + exp(-(slope * lead + "
+        "intercept))), lead being the best candidate's score over the best one of another "
+        "value (cosine). Fitted on the dev half by `python -m benchmarks.reader_calibration "
+        "--fit` (logistic regression); the lead predicts little there, so confidences stay "
+        "near one half (benchmarks/results/reader.json has the reliability tables).",
+    )
+    calibration_intercept: float = Field(
+        0.01, description="The intercept of that curve, fitted with the slope."
+    )
+    lone_candidate_lead: float = Field(
+        0.047,
+        description="The lead a candidate without any of another value counts as having: the "
+        "largest lead of the dev half, as the fit saw it.",
     )
     max_candidates: int = Field(
         48,
@@ -306,12 +316,13 @@ class AnswerSettings(Section):
     checks: CheckSettings = CheckSettings()
     reader: ReaderSettings = ReaderSettings()
     key_fact_confidence: float = Field(
-        0.3,
+        0.5,
         ge=0.0,
         le=1.0,
-        description="The extractive reader's confidence from which its key fact is shown "
-        "before the answer (the key fact card), and from which a refusal of the model gives "
-        "way to a 'not verified' reply quoting that sentence.",
+        description="The extractive reader's confidence (a probability, calibrated on the dev "
+        "half) from which its key fact is shown before the answer (the key fact card, "
+        "labelled 'checking…'), and from which a refusal of the model gives way to a 'not "
+        "verified' reply quoting that sentence: more likely right than not.",
     )
     tie_break: bool = Field(
         False,

@@ -167,9 +167,14 @@ def main() -> None:
         largest = max((r["lead"] for r in dev if r["lead"] is not None), default=1.0)
         slope, intercept = fit([largest if r["lead"] is None else r["lead"] for r in dev],
                                [r["right"] for r in dev])  # fmt: skip
-        payload["calibration_fitted_on_dev"] = {"slope": slope, "intercept": intercept}
+        payload["calibration_fitted_on_dev"] = {
+            "slope": slope,
+            "intercept": intercept,
+            "lone_candidate_lead": largest,
+        }
         print(f"answer.reader.calibration_slope = {slope:.2f}")
         print(f"answer.reader.calibration_intercept = {intercept:.2f}")
+        print(f"answer.reader.lone_candidate_lead = {largest:.3f}")
         print(f"(P(right) at lead 0: {1 / (1 + math.exp(-intercept)):.2f})")
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     path = RESULTS_DIR / "reader.json"
