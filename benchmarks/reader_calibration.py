@@ -11,7 +11,9 @@ half alone (Platt scaling, by Newton's method) and its two numbers are printed, 
 as ``answer.reader.calibration_slope`` and ``calibration_intercept``; the held-out half
 and the frozen batch are only reported. Writes benchmarks/results/reader.json: top-1 and
 top-3 accuracy per split and answer kind, a reliability table (confidence bins against
-the share right) per split, the reader's time per question, and the rows.
+the share right) per split, the reader's time per question, and the rows; and, for each
+of its mechanisms, top-1 and top-3 per split with that mechanism off (``VARIANTS``), the
+on/off table of the reader's choices (all made on the dev half).
 """
 
 from __future__ import annotations
@@ -37,6 +39,16 @@ from evals.gold import SPLITS, load_gold, split_of
 from ingest.pipeline import ingest_paths
 
 BINS = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0001)
+# Each mechanism of the reader off, as reader settings (``answer.reader``).
+VARIANTS = {
+    "passages only, not whole documents": {"scope": "evidence"},
+    "a name's window, not its clause": {"name_context": "window"},
+    "a figure's clause, not its window": {"figure_context": "clause"},
+    "no unit compared for a count": {"unit_weight": 0.0},
+    "parts not given way to totals": {"part_penalty": 0.0},
+    "no penalty for a neighbouring role": {"off_role_penalty": 0.0},
+    "names of the article's language not penalised": {"own_language_name_penalty": 0.0},
+}
 NEWTON_STEPS = 50
 
 
@@ -147,6 +159,22 @@ def main() -> None:
         )  # fmt: skip
         assistant.warm_up()
         rows = read_all(assistant)
+        variants = {}
+        for label, change in VARIANTS.items():
+            reader = assistant.settings.answer.reader.model_copy(update=change)
+            answer = assistant.settings.answer.model_copy(update={"reader": reader})
+            variant = Assistant(
+                assistant.settings.model_copy(update={"answer": answer}),
+                embedder=assistant.embedder,
+                store=assistant.store,
+                detector=assistant.detector,
+                retriever=assistant.retriever,
+            )
+            found = read_all(variant)
+            variants[label] = {
+                "settings": change,
+                **{name: summary([r for r in found if r["split"] == name]) for name in SPLITS},
+            }
     payload: dict = {
         "machine": machine(),
         "settings": assistant.settings.answer.reader.model_dump(),
@@ -159,6 +187,7 @@ def main() -> None:
         },
         "reader_ms_p50": round(1000 * median(r["seconds"] for r in rows), 1) if rows else None,
         "reader_ms_max": round(1000 * max(r["seconds"] for r in rows), 1) if rows else None,
+        "without": variants,
         "rows": rows,
     }
     if args.fit:

@@ -19,6 +19,8 @@ from evals.metrics import dedupe
 RESULTS_MD = RESULTS_DIR.parent / "RESULTS.md"
 SECTIONS = {
     "answers.json": "Answers: quality and first-token latency",
+    "latency.json": "Time to the key fact and to the checked answer, beside a baseline",
+    "reader.json": "The extractive reader alone",
     "retrieval.json": "Retrieval quality and latency",
     "ingest.json": "Ingest speed",
     "prompt_coverage.json": "What the answer prompt holds",
@@ -147,6 +149,52 @@ def scale_tables(payload: dict) -> list[str]:
     return lines
 
 
+def latency_table(payload: dict) -> list[str]:
+    """Each side's p50s and how many of its answers were verified, then the ratios."""
+    lines = [
+        f"Questions: {len(payload['questions'])} of the {payload['split']} split, asked "
+        f"alternately of this code and of {payload['baseline']} (load average "
+        f"{payload['load_average_1m_before']} before the run).",
+        "",
+        "| side | questions | verified | key fact shown | key fact p50 s | answer p50 s | "
+        "verified answer p50 s |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for side, row in payload["summary"].items():
+        cells = [row[k] for k in ("questions", "verified", "key_fact_shown", "key_fact_p50_s",
+                                  "answer_p50_s", "verified_answer_p50_s")]  # fmt: skip
+        lines.append(f"| {side} | " + " | ".join(_cell(c) for c in cells) + " |")
+    lines += ["", "| ratio (this code ÷ baseline) | value |", "|---|---|"]
+    lines += [f"| {name} | {_cell(value)} |" for name, value in payload["ratios"].items()]
+    if payload.get("errors"):
+        lines += ["", f"Errors: {json.dumps(payload['errors'], ensure_ascii=False)}"]
+    return lines
+
+
+def reader_tables(payload: dict) -> list[str]:
+    """Top-1 and top-3 of the reader per split, with each of its mechanisms off, and the
+    reliability of its calibrated confidence."""
+    lines = [
+        "Answerable questions the reader reads (a figure, a date or a name asked); right: its "
+        "best candidate is the gold fact. Its time per question: "
+        f"p50 {payload['reader_ms_p50']} ms, max {payload['reader_ms_max']} ms.",
+        "",
+        "| reader | " + " | ".join(f"{split} top-1 | {split} top-3" for split in SPLITS) + " |",
+        "|---|" + "---|---|" * len(SPLITS),
+    ]
+    rows = {"all on (default)": payload["splits"], **payload.get("without", {})}
+    for label, found in rows.items():
+        cells = [c for split in SPLITS for c in (found[split]["top1"], found[split]["top3"])]
+        lines.append(f"| {label} | " + " | ".join(_cell(c) for c in cells) + " |")
+    lines += ["", "| split | confidence bin | questions | right |", "|---|---|---|---|"]
+    for split in SPLITS:
+        for row in payload["splits"][split]["reliability"]:
+            if row["questions"]:
+                low, high = row["bin"]
+                lines.append(f"| {split} | {low}–{high} | {row['questions']} | {row['right']} |")
+    return lines
+
+
 def render() -> str:
     lines = [
         "# Measured results",
@@ -170,6 +218,12 @@ def render() -> str:
             continue
         if name == "scale.json" and "sizes" in payload:
             lines += scale_tables(payload)
+            continue
+        if name == "latency.json":
+            lines += latency_table(payload)
+            continue
+        if name == "reader.json":
+            lines += reader_tables(payload)
             continue
         lines += ["| figure | value |", "|---|---|"]
         lines += [f"| {key} | {value} |" for key, value in flattened(payload)]
