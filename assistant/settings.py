@@ -129,6 +129,12 @@ class EvidenceSettings(Section):
         description="Longer sentences are cut at clause punctuation into pieces of about this "
         "many characters (about 75 tokens of German): a prompt pays for every token.",
     )
+    header_max_chars: int = Field(
+        1000,
+        ge=1,
+        description="An article's line in the prompt (its title and date) is cut to this "
+        "many characters, at a word.",
+    )
     quotes: int = Field(
         2,
         ge=1,

@@ -196,7 +196,14 @@ class EvidencePlanner:
         ]
 
     def header(self, doc_id: str, passages: Sequence[Passage]) -> str:
+        """The line naming a document in the prompt: its record's header (title and date)
+        or its title, cut to ``answer.evidence.header_max_chars`` at a word: every token of
+        a prompt costs time, and a title's first words say where and what."""
         record = self.records(doc_id)
-        if record is not None:
-            return record.header()
-        return next((p.title for p in passages if p.doc_id == doc_id), "")
+        header = record.header() if record is not None else ""
+        header = header or next((p.title for p in passages if p.doc_id == doc_id), "")
+        limit = self.config.evidence.header_max_chars
+        if len(header) <= limit:
+            return header
+        cut = header[:limit]
+        return (cut.rsplit(" ", 1)[0] if " " in cut else cut) + " …"
