@@ -23,6 +23,7 @@ from typing import Literal
 from babel import Locale
 from babel.dates import get_month_names
 
+from assistant.settings import bundled_prompts
 from ingest.names import CASED_SCRIPTS, name_key, script_of, word_key
 from ingest.tokens import fold, tokenize
 
@@ -58,25 +59,6 @@ CJK_DATE = re.compile(
 )
 # What follows a day, folded: "15.", "4-én", "1st", "15-го".
 DAY_SUFFIX = r"(?:\.|-?(?:jen|jan|en|an|ig|er|th|st|nd|rd|ого|го|i|e|е))?"
-LANGUAGES_WITH_MONTHS = [
-    "ar",
-    "de",
-    "en",
-    "es",
-    "fr",
-    "hu",
-    "it",
-    "ja",
-    "ko",
-    "nl",
-    "pl",
-    "pt",
-    "ru",
-    "tr",
-    "uk",
-    "vi",
-    "zh",
-]
 
 NAME_WORD = re.compile(r"[^\W\d_](?:[^\W\d_]|[\u0300-\u036f'’-])*")
 # Definite articles and clitics that a transliterated foreign name never takes (Arabic "ال").
@@ -125,11 +107,14 @@ def figure_key(text: str) -> str | None:
 
 @cache
 def month_numbers() -> dict[str, int]:
-    """Every month name and abbreviation of the product's languages, folded, to its
-    number (CLDR's, through Babel): "august", "agosto", "أغسطس", "augusztus", "tháng 8"."""
+    """Every month name and abbreviation of the product's languages (those with question
+    words: ``prompts/question_words``), folded, to its number (CLDR's, through Babel):
+    "august", "agosto", "أغسطس", "augusztus", "tháng 8". Not every language Babel knows:
+    short abbreviations of some are words of others ("des", Indonesian for December, is
+    French and German for "of the")."""
     found: dict[str, int] = {}
-    for language in LANGUAGES_WITH_MONTHS:
-        locale = Locale.parse(language)
+    for path in sorted((bundled_prompts() / "question_words").glob("*.txt")):
+        locale = Locale.parse(path.stem)
         for width in ("wide", "abbreviated"):
             for context in ("format", "stand-alone"):
                 for number, name in get_month_names(width, context, locale).items():

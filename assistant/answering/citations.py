@@ -77,6 +77,20 @@ class VerifiedAnswer:
     claims: list[Claim] = field(default_factory=list)
 
 
+def cite(marker: int, passage: Passage, span: Span, supported: bool) -> Citation:
+    """The citation ``[marker]`` of a sentence (``span``) of ``passage``."""
+    return Citation(
+        marker=marker,
+        doc_id=passage.doc_id,
+        chunk_id=passage.chunk_id,
+        title=passage.title,
+        quote=span.text,
+        start=span.start,
+        end=span.end,
+        supported=supported,
+    )
+
+
 def passage_sentences(passage: Passage, max_chars: int) -> list[Span]:
     """The passage's sentences with their offsets in the document, those longer than
     ``max_chars`` cut into clauses: a prompt pays for every token, and one clause usually
@@ -361,18 +375,8 @@ def verify_answer(
         cursor = end
         claim = Claim(without_markers(text), [])
         for number in markers:
-            passage, quote = by_number[number].passage, best[number][1]
             claim.citations.append(
-                Citation(
-                    marker=number,
-                    doc_id=passage.doc_id,
-                    chunk_id=passage.chunk_id,
-                    title=passage.title,
-                    quote=quote.text,
-                    start=quote.start,
-                    end=quote.end,
-                    supported=number in supporting,
-                )
+                cite(number, by_number[number].passage, best[number][1], number in supporting)
             )
         citations += claim.citations
         checked.append(claim)

@@ -31,7 +31,7 @@ from assistant.answering.candidates import (
     common_words,
     part_regions,
 )
-from assistant.answering.citations import Span, passage_sentences
+from assistant.answering.citations import Span, cite, passage_sentences
 from assistant.answering.evidence import Evidence
 from assistant.answering.question_types import AnswerKind, QuestionTyper, focus
 from assistant.settings import EvidenceSettings, ReaderSettings
@@ -110,16 +110,7 @@ class Reading:
 
 def citation_of(scored: ScoredCandidate, marker: int) -> Citation:
     """The sentence a candidate stands in, as a citation that claims nothing yet."""
-    return Citation(
-        marker=marker,
-        doc_id=scored.passage.doc_id,
-        chunk_id=scored.passage.chunk_id,
-        title=scored.passage.title,
-        quote=scored.span.text,
-        start=scored.span.start,
-        end=scored.span.end,
-        supported=False,
-    )
+    return cite(marker, scored.passage, scored.span, supported=False)
 
 
 # Where a sentence's clauses part: punctuation (commas inside numbers excepted), dashes,

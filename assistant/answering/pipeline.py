@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING
 from assistant.answering.agreement import Agreement, compare, facts_stated
 from assistant.answering.candidates import mixed_script_words
 from assistant.answering.checks import AnswerChecker, DocumentLookup, NameIndex
-from assistant.answering.citations import EvidenceScorer
+from assistant.answering.citations import EvidenceScorer, cite
 from assistant.answering.evidence import Evidence, EvidencePlanner, RecordLookup
 from assistant.answering.extractive import ExtractiveReader, PassageLookup, Reading
 from assistant.answering.follow_ups import FollowUp, FollowUps
@@ -48,7 +48,6 @@ from assistant.questions import check_question
 from assistant.settings import Settings
 from assistant.types import (
     Answer,
-    Citation,
     CitationsEvent,
     DoneEvent,
     ErrorEvent,
@@ -352,16 +351,7 @@ class Answerer:
                 quotes.append(quote)
         quotes = list({span: (passage, span) for passage, span in quotes}.values())
         answer.citations = [
-            Citation(
-                marker=marker,
-                doc_id=passage.doc_id,
-                chunk_id=passage.chunk_id,
-                title=passage.title,
-                quote=span.text,
-                start=span.start,
-                end=span.end,
-                supported=False,
-            )
+            cite(marker, passage, span, supported=False)
             for marker, (passage, span) in enumerate(quotes, 1)
         ]
         markers = " ".join(f"[{marker}]" for marker in range(1, len(quotes) + 1))

@@ -16,25 +16,7 @@ from assistant.settings import bundled_prompts
 from tests.fakes import HashEmbedder
 
 QUESTION_WORDS = bundled_prompts() / "question_words"
-LANGUAGES = [
-    "ar",
-    "de",
-    "en",
-    "es",
-    "fr",
-    "hu",
-    "it",
-    "ja",
-    "ko",
-    "nl",
-    "pl",
-    "pt",
-    "ru",
-    "tr",
-    "uk",
-    "vi",
-    "zh",
-]
+LANGUAGES = sorted(path.stem for path in QUESTION_WORDS.glob("*.txt"))
 
 
 @pytest.mark.parametrize(
