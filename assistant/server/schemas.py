@@ -222,8 +222,9 @@ class LLMState(BaseModel):
 
     model: str
     loaded: bool | None = Field(
-        description="Whether the model answers now. The embedded model loads on the first "
-        "question, so false before it is no fault."
+        description="Whether the model answers now. `assistant serve` loads the embedded "
+        "model before it listens; an app made otherwise loads it on the first question, so "
+        "false before it is no fault."
     )
     checked_s_ago: float | None = Field(description="Seconds since that check.")
 
