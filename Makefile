@@ -33,6 +33,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/cog --check docs/configuration.md
 	$(PY) -m benchmarks.results_md --check
+	$(PY) -m benchmarks.schema
 
 run: $(STAMP)
 	$(VENV)/bin/assistant serve --host $(HOST) --port $(PORT)

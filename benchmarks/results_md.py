@@ -96,7 +96,12 @@ def scale_tables(payload: dict) -> list[str]:
     runs = payload.get("runs") or ([payload["run"]] if "run" in payload else [])
     lines = []
     for run in runs:
-        lines += [f"- `{run.get('command')}`: {run.get('wall_s')} s wall time"]
+        ended = ""
+        if run.get("stopped"):
+            ended = f" (stopped: {run['stopped']})"
+        elif run.get("finished") is False:
+            ended = " (did not finish: killed outright, or still running when written)"
+        lines += [f"- `{run.get('command')}`: {run.get('wall_s')} s wall time{ended}"]
     if runs:
         lines += [""]
     header, rule = ["figure"], ["---"]
@@ -116,13 +121,13 @@ def scale_tables(payload: dict) -> list[str]:
                     cells.append(_cell(figures.get(key)))
         lines.append("| " + " | ".join(cells) + " |")
     errors = [
-        f"{size} ({part})"
+        f"{size} ({part}: {_failure(row[part]['error'])})"
         for size, row in sizes.items()
         for part in ("current", "baseline")
         if "error" in (row.get(part) or {})
     ]
     if errors:
-        lines += ["", "Failed (the error is in the JSON): " + ", ".join(errors) + "."]
+        lines += ["", "Did not finish (the log's end is in the JSON): " + "; ".join(errors) + "."]
     curve = payload.get("extrapolated_current") or {}
     if curve:
         at = next(iter(curve.values()))
@@ -145,6 +150,17 @@ def scale_tables(payload: dict) -> list[str]:
             for k, v in targets.items()
         ]
     return lines
+
+
+def _failure(error: dict | str) -> str:
+    """How a scale worker ended, as ``benchmarks.scale.failure`` recorded it."""
+    if isinstance(error, str):  # written before the tool recorded how
+        return "error"
+    how = error.get("signal") or (
+        f"exit code {error['exit_code']}" if error.get("exit_code") is not None else ""
+    )
+    said = f"{error['reason']}{f', {how}' if how else ''}, after {error['elapsed_s']} s"
+    return f"{said}, at: {error['step']}" if error.get("step") else said
 
 
 def render() -> str:

@@ -139,8 +139,11 @@ class _Write:  # ingest.types.DocumentWrite, which the branch point lacks
     content_hash: str
 
 
-def fill(store, chunks: int, embedder_key: str) -> dict:
-    """The archive's first articles holding ``chunks`` chunks, written through ``store``."""
+def fill(store, chunks: int, embedder_key: str, cache=None) -> dict:
+    """The archive's first articles holding ``chunks`` chunks, written through ``store``:
+    with ``cache``, their chunks' real vectors (``benchmarks.archive_vectors``, embedded
+    once and kept; a ``benchmarks.archive_vectors.VectorCache``), else random unit vectors.
+    ``write_s`` is the store's share alone; ``generate_s`` includes embedding (``embed_s``)."""
     try:
         from ingest.types import DocumentWrite
     except ImportError:
@@ -162,11 +165,19 @@ def fill(store, chunks: int, embedder_key: str) -> dict:
         write_s += time.perf_counter() - began
         batch, batch_chunks = [], 0
 
+    if cache is not None:
+        archive = cache.articles()
+    else:
+        archive = (
+            (document, own, random_vectors([c.chunk_id for c in own], 384))
+            for document in articles_for_chunks(chunks, bundled_corpus())
+            for own in [paragraph_chunks(document)]
+        )
     began = time.perf_counter()
-    for document in articles_for_chunks(chunks, bundled_corpus()):
+    for document, document_chunks, vectors in archive:
+        if written >= chunks:
+            break
         document.record = build_record(document)
-        document_chunks = paragraph_chunks(document)
-        vectors = random_vectors([c.chunk_id for c in document_chunks], 384)
         digest = f"{embedder_key}:{document.doc_id}"
         batch.append(DocumentWrite(document, document_chunks, vectors, digest))
         batch_chunks += len(document_chunks)
@@ -179,7 +190,15 @@ def fill(store, chunks: int, embedder_key: str) -> dict:
     generate_s += time.perf_counter() - began
     if batch:
         flush()
-    return {"articles": count, "chunks": written, "generate_s": generate_s, "write_s": write_s}
+    return {
+        "articles": count,
+        "chunks": written,
+        "generate_s": generate_s,
+        "write_s": write_s,
+        "vectors": "e5" if cache is not None else "random",
+        "embedded_chunks": cache.embedded_chunks if cache is not None else 0,
+        "embed_s": cache.embed_s if cache is not None else 0.0,
+    }
 
 
 def add_articles(settings, store, e5, first: int, scratch: Path) -> dict:
@@ -263,12 +282,25 @@ def main() -> None:
     parser.add_argument("--models", type=Path, required=True)
     parser.add_argument("--gold", type=Path, required=True)
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument(
+        "--vectors",
+        choices=("random", "e5"),
+        default="random",
+        help="The archive's vectors: random unit vectors, or its chunks embedded by the "
+        "product's embedder (kept under --vector-cache between runs).",
+    )
+    parser.add_argument("--vector-cache", type=Path, help="Where the e5 vectors are kept.")
     args = parser.parse_args()
     settings = Settings(data_dir=args.data_dir, model_cache_dir=args.models)
     e5 = make_embedder(settings)
     store = make_store(settings)
-    log(f"filling {args.chunks} chunks")
-    filled = fill(store, args.chunks, f"{e5.name}/{e5.dimension}")
+    cache = None
+    if args.vectors == "e5":  # imported here: the baseline's tree may lack what it uses
+        from benchmarks.archive_vectors import VectorCache
+
+        cache = VectorCache(args.vector_cache, e5, bundled_corpus())
+    log(f"filling {args.chunks} chunks ({args.vectors} vectors)")
+    filled = fill(store, args.chunks, f"{e5.name}/{e5.dimension}", cache)
     log(f"filled: {json.dumps(filled)}; ingesting the bundled corpus")
     corpus = ingest_paths([settings.corpus_dir], settings, embedder=e5, store=store,
                           detector=make_language_detector(settings), progress=False)  # fmt: skip
@@ -291,6 +323,9 @@ def main() -> None:
             "archive_chunks": filled["chunks"],
             "archive_generate_s": filled["generate_s"],
             "archive_write_s": filled["write_s"],
+            "archive_vectors": filled["vectors"],
+            "archive_embedded_chunks": filled["embedded_chunks"],
+            "archive_embed_s": filled["embed_s"],
             "models_mb": measured["models_mb"],
             "gold_mrr": measured["gold_mrr"],
             "data_dir_mb": sum(f.stat().st_size for f in args.data_dir.rglob("*") if f.is_file())
