@@ -24,6 +24,7 @@ SECTIONS = {
     "prompt_coverage.json": "What the answer prompt holds",
     "scale.json": "Scale",
     "load.json": "Load and soak",
+    "ray_ingest.json": "Distributed ingest (Ray)",
 }
 LEFT_OUT = {"machine", "settings", "note", "split", "runs", "questions", "samples"}
 MAX_DEPTH = 3
@@ -152,6 +153,25 @@ def scale_tables(payload: dict) -> list[str]:
     return lines
 
 
+def ray_ingest_table(payload: dict) -> list[str]:
+    """One row per run of ``benchmarks.ray_ingest``: workers, whether one was killed, and
+    what the ingest and its rerun did."""
+    columns = [
+        "workers", "killed_worker_after_s", "completed", "chunks", "failed", "ingest_s",
+        "chunks_per_s", "cluster_start_s", "rerun_new", "rerun_repaired", "rerun_skipped",
+    ]  # fmt: skip
+    lines = [f"- `{payload['command']}`", ""]
+    lines += ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    for run in payload["runs"]:
+        lines.append("| " + " | ".join(_cell(run.get(column)) for column in columns) + " |")
+    errors = [
+        f"{run['workers']} workers: {run['error']}" for run in payload["runs"] if run["error"]
+    ]
+    if errors:
+        lines += ["", "Errors: " + "; ".join(errors)]
+    return lines
+
+
 def _failure(error: dict | str) -> str:
     """How a scale worker ended, as ``benchmarks.scale.failure`` recorded it."""
     if isinstance(error, str):  # written before the tool recorded how
@@ -186,6 +206,9 @@ def render() -> str:
             continue
         if name == "scale.json" and "sizes" in payload:
             lines += scale_tables(payload)
+            continue
+        if name == "ray_ingest.json":
+            lines += ray_ingest_table(payload)
             continue
         lines += ["| figure | value |", "|---|---|"]
         lines += [f"| {key} | {value} |" for key, value in flattened(payload)]

@@ -108,6 +108,31 @@ class IndexSettings(Section):
     max_file_mb: float = Field(20.0, description="Larger input files are rejected.")
 
 
+class RaySettings(Section):
+    """`assistant ingest --ray ADDRESS` (``ingest.ray_ingest``; the optional extra ``ray``)."""
+
+    address: str | None = Field(
+        None,
+        description="The Ray cluster to read, clean, chunk and embed on (host:6379, or "
+        "ray://host:10001 from outside it); `assistant ingest --ray` sets it. None = in this "
+        "process. The ingest process itself writes to the store, in batches.",
+    )
+    cpus_per_embedder: float = Field(
+        1.0,
+        gt=0,
+        description="CPUs each embedding actor takes; it runs the embedder with as many "
+        "threads (unless embedding.threads says otherwise).",
+    )
+    embedders: int | None = Field(
+        None,
+        ge=1,
+        description="Embedding actors; None = as many as the cluster's CPUs allow.",
+    )
+    documents_per_task: int = Field(
+        16, ge=1, description="Documents read, or chunked and embedded, per Ray task."
+    )
+
+
 class IngestSettings(Section):
     data_dir: Path = Field(Path(".assistant"), description="All state: index, models, caches.")
     model_cache_dir: Path | None = Field(
@@ -121,6 +146,7 @@ class IngestSettings(Section):
     )
     embedding: EmbeddingSettings = EmbeddingSettings()
     index: IndexSettings = IndexSettings()
+    ray: RaySettings = RaySettings()
 
     @property
     def models_dir(self) -> Path:

@@ -165,3 +165,29 @@ def test_the_store_gets_the_cached_vectors(tmp_path: Path, small_blocks):
     chunk_ids = [c.chunk_id for c in paragraph_chunks(first)]
     expected = HashEmbedder().embed_passages([c.text for c in paragraph_chunks(first)])
     np.testing.assert_allclose(store.embeddings(chunk_ids), expected, atol=1e-6)
+
+
+def test_results_md_shows_each_ray_run_with_its_error():
+    from benchmarks.results_md import ray_ingest_table
+
+    run = {
+        "workers": 2,
+        "killed_worker_after_s": 4.0,
+        "cluster_start_s": 10.0,
+        "completed": False,
+        "error": "RayTaskError: lost",
+        "documents": 0,
+        "chunks": 0,
+        "failed": 0,
+        "ingest_s": 9.5,
+        "chunks_per_s": 0.0,
+        "rerun_new": 5,
+        "rerun_repaired": 2,
+        "rerun_skipped": 0,
+    }
+    payload = {"command": "python -m benchmarks.ray_ingest", "machine": MACHINE_INFO,
+               "runs": [run], "note": "n"}  # fmt: skip
+    assert problems(payload, schema_of("ray_ingest.json")) == []
+    text = "\n".join(ray_ingest_table(payload))
+    assert "| 2 | 4.0 | False | 0 | 0 | 9.5 | 0.0 | 10.0 | 5 | 2 | 0 |" in text
+    assert "Errors: 2 workers: RayTaskError: lost" in text
