@@ -137,6 +137,7 @@ def run_worker(
     timeout: int,
     vectors: str = "random",
     vector_cache: Path = VECTOR_CACHE,
+    chroma_server: bool = False,
 ) -> dict:
     """One size with the current code (``source`` None) or the tree at ``source``: its
     figures, or its ``failure``. Raises ``Stopped`` (after stopping the worker) when the
@@ -155,6 +156,7 @@ def run_worker(
         sys.executable, "-m", "benchmarks.scale_worker", "--chunks", str(chunks),
         "--data-dir", str(data_dir), "--models", str(models), "--gold", str(GOLD),
         "--out", str(out), "--vectors", vectors, "--vector-cache", str(vector_cache),
+        *(["--chroma-server"] if chroma_server else []),
     ]  # fmt: skip
     with log.open("w") as errors:  # the worker's progress and any traceback
         # A session of its own: stopping it stops its child (the search process) too.
@@ -294,6 +296,12 @@ def main() -> None:
     )
     parser.add_argument("--vector-cache", type=Path, default=VECTOR_CACHE)
     parser.add_argument(
+        "--chroma-server",
+        action="store_true",
+        help="The current code's index on a `chroma run` server (started by each worker, on "
+        "loopback), so that the app server's RSS is measured without the HNSW graph.",
+    )
+    parser.add_argument(
         "--rewrite",
         action="store_true",
         help="Measure nothing: recompute the derived figures of the existing scale.json.",
@@ -350,8 +358,9 @@ def main() -> None:
                 vectors = "e5" if chunks >= REAL_VECTORS_FROM else "random"
             try:
                 result = run_worker(
-                    chunks, tree, work, models, args.timeout, vectors, args.vector_cache
-                )
+                    chunks, tree, work, models, args.timeout, vectors, args.vector_cache,
+                    chroma_server=args.chroma_server and tree is None,
+                )  # fmt: skip
             except Stopped as stopped:
                 row[side] = rounded(stopped.result)
                 raise
@@ -375,31 +384,34 @@ def main() -> None:
 
 
 NOTE = (
-    "Archive: benchmarks.archive (articles of 5-10 paragraphs, each with one of 9 language "
-    "labels; text from the bundled corpus's sentences, which are German, Arabic and "
-    "Hungarian, with generated names and numbers) plus the bundled corpus embedded with the "
-    "real model (multilingual-e5-small, onnx-int8), which the gold questions ask about. The "
-    f"archive's vectors: from {REAL_VECTORS_FROM:,} archive chunks on, its chunks embedded by "
-    "the same model (benchmarks.archive_vectors, kept between runs), so that they compete "
-    "with the gold passages; below, random unit vectors; details.archive_vectors says which. "
-    "A size is the archive's chunks; the chunks key counts everything searched (archive, "
-    "bundled corpus and the 1,000 added articles). add_1000_articles: 1,000 new articles "
-    "ingested by ingest_paths (random vectors, so the model's time is left out) while a "
-    "retriever built before runs, until its next search returns; the ratio divides that by "
-    "the time spent embedding (random) and in Chroma's add of their chunks during the same "
-    "ingest; details.add_1000_articles_ratio_e5_estimate puts the real model's time back in, "
-    "from its measured speed on 16 of the same chunks. start_to_first_search_s: a new "
-    "process (imports, model load, store open) until its first hybrid search returns. RSS "
+    "Archive: benchmarks.archive (articles of 5-10 paragraphs, each with one of 9 "
+    "language labels; text from the bundled corpus's sentences, which are German, Arabic "
+    "and Hungarian, with generated names and numbers) plus the bundled corpus embedded "
+    "with the real model (multilingual-e5-small, onnx-int8), which the gold questions ask"
+    f" about. The archive's vectors: from {REAL_VECTORS_FROM:,} archive chunks on, its "
+    "chunks embedded by the same model (benchmarks.archive_vectors, kept between runs), "
+    "so that they compete with the gold passages; below, random unit vectors; "
+    "details.archive_vectors says which. A size is the archive's chunks; the chunks key "
+    "counts everything searched (archive, bundled corpus and the 1,000 added articles). "
+    "add_1000_articles: 1,000 new articles ingested by ingest_paths (random vectors, so "
+    "the model's time is left out) while a retriever built before runs, until its next "
+    "search returns; the ratio divides that by the time spent embedding (random) and in "
+    "Chroma's add of their chunks during the same ingest; "
+    "details.add_1000_articles_ratio_e5_estimate puts the real model's time back in, from"
+    " its measured speed on 16 of the same chunks. start_to_first_search_s: a new process"
+    " (imports, model load, store open) until its first hybrid search returns. RSS "
     "figures exclude the embedding model (the RSS a second copy of it adds, "
-    "details.models_mb). Latency: 300 hybrid searches of the gold questions, query "
-    "embedding included. ratio_to_baseline: current / baseline. A worker that did not "
-    "finish has an error written by this tool: reason (timeout, exit, signal, stopped: the "
-    "benchmark was, unfinished: the benchmark was killed outright while it ran), exit code "
-    "or signal, seconds, its last step and its log's end; partial: what it measured before. "
-    "Each run records its wall time at every write, and whether it finished or what stopped "
-    "it. targets_at_1000000_extrapolated: the targets against the log-log fit, a rough guide "
-    "when fitted to two or three sizes (not add_1000_articles_ratio: a whole over its part "
-    "stays above 1 whatever the fit says)."
+    "details.models_mb); with --chroma-server the index is on a `chroma run` server "
+    "(details.index; the server's own RSS in details.chroma_server_rss_mb). Latency: 300 "
+    "hybrid searches of the gold questions, query embedding included. ratio_to_baseline: "
+    "current / baseline. A worker that did not finish has an error written by this tool: "
+    "reason (timeout, exit, signal, stopped: the benchmark was, unfinished: the benchmark"
+    " was killed outright while it ran), exit code or signal, seconds, its last step and "
+    "its log's end; partial: what it measured before. Each run records its wall time at "
+    "every write, and whether it finished or what stopped it. "
+    "targets_at_1000000_extrapolated: the targets against the log-log fit, a rough guide "
+    "when fitted to two or three sizes (not add_1000_articles_ratio: a whole over its "
+    "part stays above 1 whatever the fit says)."
 )
 
 FIGURES = Record(

@@ -21,15 +21,19 @@ Steps, each timed apart:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import socket
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import numpy as np
 import psutil
 
@@ -266,10 +270,13 @@ def log(message: str) -> None:
 
 def child(settings: Settings, gold: Path) -> dict:
     started = time.time()
+    environment = dict(os.environ)
+    if settings.index.chroma_url:  # the app server's index on the Chroma server too
+        environment["ASSISTANT_INDEX__CHROMA_URL"] = settings.index.chroma_url
     process = subprocess.run(
         [sys.executable, "-c", CHILD, str(started), str(settings.data_dir),
          str(settings.models_dir), str(gold), str(QUERIES)],
-        capture_output=True, text=True, timeout=1800, cwd=os.getcwd(),
+        capture_output=True, text=True, timeout=1800, cwd=os.getcwd(), env=environment,
     )  # fmt: skip
     assert process.returncode == 0, process.stderr[-3000:]
     return json.loads(process.stdout.strip().splitlines()[-1])
@@ -290,8 +297,56 @@ def main() -> None:
         "product's embedder (kept under --vector-cache between runs).",
     )
     parser.add_argument("--vector-cache", type=Path, help="Where the e5 vectors are kept.")
+    parser.add_argument(
+        "--chroma-server",
+        action="store_true",
+        help="Keep the index on a `chroma run` server (started here, on loopback) instead "
+        "of embedded, so that the app server's RSS leaves the HNSW graph out.",
+    )
     args = parser.parse_args()
-    settings = Settings(data_dir=args.data_dir, model_cache_dir=args.models)
+    with index_server(args.data_dir, args.chroma_server) as server:
+        result = measure(args, server)
+    args.out.write_text(json.dumps(result, indent=2))
+    print(json.dumps({k: v for k, v in result.items() if k != "details"}))
+
+
+@contextlib.contextmanager
+def index_server(data_dir: Path, wanted: bool) -> Iterator[tuple[str, psutil.Process] | None]:
+    """A `chroma run` server on ``data_dir/chroma`` and a free loopback port when
+    ``wanted`` (its URL and process; None otherwise), stopped on leaving. In this worker's
+    process group: a worker stopped by the benchmark takes it along."""
+    if not wanted:
+        yield None
+        return
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "chroma"), "run", "--path", str(data_dir / "chroma"),
+         "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                httpx.get(f"{url}/api/v2/heartbeat", timeout=1).raise_for_status()
+                break
+            except httpx.HTTPError:
+                assert server.poll() is None and time.monotonic() < deadline, "chroma run failed"
+                time.sleep(0.2)
+        yield url, psutil.Process(server.pid)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def measure(args: argparse.Namespace, server: tuple[str, psutil.Process] | None) -> dict:
+    """Steps 1 to 4 of the module docstring; the worker's result."""
+    chroma_url, chroma_process = server or (None, None)
+    index = {"chroma_url": chroma_url} if chroma_url else {}
+    settings = Settings(data_dir=args.data_dir, model_cache_dir=args.models, index=index)
     e5 = make_embedder(settings)
     store = make_store(settings)
     cache = None
@@ -331,10 +386,13 @@ def main() -> None:
             "data_dir_mb": sum(f.stat().st_size for f in args.data_dir.rglob("*") if f.is_file())
             / 2**20,
             "peak_rss_mb_worker": psutil.Process().memory_info().rss / 2**20,
+            "index": "chroma server" if chroma_url else "embedded",
+            "chroma_server_rss_mb": chroma_process.memory_info().rss / 2**20
+            if chroma_process
+            else None,
         },
     }
-    args.out.write_text(json.dumps(result, indent=2))
-    print(json.dumps({k: v for k, v in result.items() if k != "details"}))
+    return result
 
 
 if __name__ == "__main__":
