@@ -2,7 +2,8 @@
 #   make run    install what is missing, ingest the bundled corpus if needed, serve the chat
 #   make test   install what is missing (Chromium too), lint, run the whole test suite
 #               (the install check below included: it is a slow test, and CI runs those)
-# Everything installs into .venv; torch comes from the local CPU build (constraints.txt).
+# Everything installs into .venv; torch comes from the local CPU build (constraints.txt);
+# the ray extra too, so that the suite runs the distributed ingest's test.
 
 VENV    := .venv
 PY      := $(VENV)/bin/python
@@ -16,7 +17,7 @@ PYTEST_ARGS ?=
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -c constraints.txt -e ".[dev,eval,local-llm]"
+	$(PY) -m pip install -q -c constraints.txt -e ".[dev,eval,local-llm,ray]"
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -33,6 +34,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/cog --check docs/configuration.md
 	$(PY) -m benchmarks.results_md --check
+	$(PY) -m benchmarks.schema
 
 run: $(STAMP)
 	$(VENV)/bin/assistant serve --host $(HOST) --port $(PORT)

@@ -34,30 +34,51 @@ def ingest(
     ),
     prune: bool = typer.Option(False, "--prune", help="Drop indexed documents not in PATHS."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show progress bars."),
+    ray: str = typer.Option(
+        None,
+        "--ray",
+        metavar="ADDRESS",
+        help="Read, clean, chunk and embed on this Ray cluster (host:6379); this process "
+        "writes to the store (index.chroma_url) in batches. Needs the ray extra. Default: "
+        "ray.address, else in this process.",
+    ),
 ) -> None:
     """Index .txt, .md, .html/.htm, .json/.jsonl, .pdf and .docx files (and any format a
     reader plugin adds); unchanged ones are skipped."""
     # Imported here so that `assistant --help` and the other commands stay quick.
     from assistant.settings import Settings
     from ingest.embedding import make_embedder
-    from ingest.errors import IndexBusyError
+    from ingest.errors import IndexBusyError, PluginError
     from ingest.language import make_language_detector
     from ingest.pipeline import ingest_paths
     from ingest.store import make_store
 
     settings, console = Settings(), Console()
+    address = ray or settings.ray.address
     try:
-        report = ingest_paths(
-            paths or [settings.corpus_dir],
-            settings,
-            embedder=make_embedder(settings),
-            store=make_store(settings),
-            detector=make_language_detector(settings),
-            prune=prune,
-            progress=progress,
-        )
-    except IndexBusyError as busy:
-        console.print(f"[red]{busy}[/red]", highlight=False, soft_wrap=True)
+        if address:
+            from ingest.ray_ingest import ingest_on_ray
+
+            report = ingest_on_ray(
+                paths or [settings.corpus_dir],
+                settings,
+                address=address,
+                store=make_store(settings),
+                prune=prune,
+                progress=progress,
+            )
+        else:
+            report = ingest_paths(
+                paths or [settings.corpus_dir],
+                settings,
+                embedder=make_embedder(settings),
+                store=make_store(settings),
+                detector=make_language_detector(settings),
+                prune=prune,
+                progress=progress,
+            )
+    except (IndexBusyError, PluginError, ConnectionError) as error:
+        console.print(f"[red]{error}[/red]", highlight=False, soft_wrap=True)
         raise typer.Exit(code=1) from None
     print_report(report, console)
     if report.failed:

@@ -15,6 +15,7 @@ from assistant.retrieval import LexicalIndex, Retriever, make_retriever
 from assistant.settings import Settings
 from assistant.translation import TRANSLATIONS_FILE, Translation, TranslationCache, Translator
 from assistant.types import Answer, Event, History, Passage
+from assistant.warm_up import warm_up
 from ingest.embedding import make_embedder
 from ingest.interfaces import Embedder, LanguageDetector, VectorStore
 from ingest.language import make_language_detector
@@ -93,10 +94,14 @@ class Assistant:
 
     @cached_property
     def answerer(self) -> Answerer:
+        return self.answerer_with(self.llm)
+
+    def answerer_with(self, llm: LLM) -> Answerer:
+        """An answerer of the index's articles by ``llm`` (the warm-up's scripted model)."""
         return Answerer(
             self.settings,
             retriever=self.retriever,
-            llm=self.llm,
+            llm=llm,
             detector=self.detector,
             records=self.record,
             documents=self.document,
@@ -186,12 +191,12 @@ class Assistant:
 
     def warm_up(self) -> None:
         """Load what the first question would otherwise load: the embedding model, the
-        language detector and the lexical index. `assistant serve`
-        does this before it listens, because ONNX Runtime holds the GIL while it builds a
-        session (5.7 s of 8.7 s on 2 cores), which would stall every other request then,
-        /api/health included (benchmarks/load.py saw 10 s)."""
-        self.detector.detect(WARM_UP_QUESTION)
-        self.search(WARM_UP_QUESTION, k=1)
+        language detector's models of every script, the lexical index, the answering path's
+        own tables and the language model (``assistant.warm_up``). `assistant serve` does
+        this before it listens, because native libraries hold the GIL while they load
+        (llama.cpp 10.6 s, lingua 4.5 s, ONNX Runtime 5.7 s on 2 cores), which would stall
+        every other request then, /api/health included."""
+        warm_up(self, WARM_UP_QUESTION)
 
     def health(self) -> dict:
         """The index's size and whether the LLM answers (without starting it)."""

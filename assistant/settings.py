@@ -405,6 +405,11 @@ class ServerSettings(Section):
     max_upload_files: int = Field(20, ge=1, description="Files one upload may hold.")
     max_question_chars: int = Field(2000, description="Longer questions get 422.")
     max_request_bytes: int = Field(64_000, description="Larger request bodies get 413.")
+    max_embedding_request_bytes: int = Field(
+        4_000_000,
+        description="The same for POST /v1/embeddings, whose batches of passages are larger "
+        "than questions (32 chunks of 900 characters of CJK text are about 90 kB).",
+    )
     concurrent_answers: int = Field(
         1,
         ge=1,

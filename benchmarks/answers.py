@@ -22,6 +22,7 @@ import json
 from pathlib import Path
 
 from benchmarks.run import GOLD, RESULTS_DIR, machine
+from benchmarks.schema import ANY, MACHINE, Either, List, Map, Record, nullable
 from evals.gold import SPLITS, TRAILING_NUMBER, GoldItem, load_gold, split_of, split_of_id
 from evals.metrics import stage_times, summarize
 from evals.scoring import rescore
@@ -43,6 +44,28 @@ FIGURES = (
     "ttft_p50_s",
     "ttft_p95_s",
 )
+# A run's figures on one split; a run summarised before a figure existed lacks it (its
+# stored line is kept as it was written, not recomputed).
+SPLIT_FIGURES = Record({"questions": int}, optional={f: nullable(float) for f in FIGURES})
+RESULT_SCHEMAS = {
+    "answers.json": Record(
+        {
+            "machine": MACHINE,
+            "split": Map(str),
+            "questions": Either((str, List(str))),
+            "runs": List(
+                Record(
+                    {"label": str, "command": str},
+                    optional={
+                        **{name: SPLIT_FIGURES for name in SPLITS},
+                        "stages": Map(Map(ANY)),  # evals' stage timings, copied in
+                    },
+                )
+            ),
+            "note": nullable(str),
+        }
+    )
+}
 
 
 def read_results(directory: Path) -> list[dict]:

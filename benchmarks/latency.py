@@ -29,11 +29,48 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from benchmarks.run import GOLD, RESULTS_DIR, machine
+from benchmarks.schema import MACHINE, List, Map, Record, nullable
 from evals.gold import load_gold, split_of
 
 PROJECT = Path(__file__).resolve().parent.parent
 DEFAULT_BASELINE = "13041c9"
 WORKER_START_S = 900  # ingest and model load on a cold machine
+SIDE_SUMMARY = Record(
+    {
+        "questions": int,
+        "verified": int,
+        "key_fact_shown": int,
+        "key_fact_p50_s": nullable(float),
+        "answer_p50_s": nullable(float),
+        "verified_answer_p50_s": nullable(float),
+        "total_p50_s": nullable(float),
+    }
+)
+ROW = Record(
+    {
+        "id": str,
+        "key_fact_s": nullable(float),
+        "ttft_s": nullable(float),
+        "total_s": nullable(float),
+        "verified": bool,
+        "refused": bool,
+    }
+)
+RESULT_SCHEMAS = {
+    "latency.json": Record(
+        {
+            "machine": MACHINE,
+            "load_average_1m_before": float,
+            "baseline": str,
+            "split": str,
+            "questions": List(str),
+            "errors": Map(str),
+            "summary": Map(SIDE_SUMMARY),
+            "ratios": Map(nullable(float)),
+            "rows": Map(List(ROW)),
+        }
+    )
+}
 QUESTION_TIMEOUT_S = 600
 
 # The worker uses only the public API both versions share: Assistant, its stream's events

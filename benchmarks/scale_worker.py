@@ -21,15 +21,19 @@ Steps, each timed apart:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import socket
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import numpy as np
 import psutil
 
@@ -139,8 +143,11 @@ class _Write:  # ingest.types.DocumentWrite, which the branch point lacks
     content_hash: str
 
 
-def fill(store, chunks: int, embedder_key: str) -> dict:
-    """The archive's first articles holding ``chunks`` chunks, written through ``store``."""
+def fill(store, chunks: int, embedder_key: str, cache=None) -> dict:
+    """The archive's first articles holding ``chunks`` chunks, written through ``store``:
+    with ``cache``, their chunks' real vectors (``benchmarks.archive_vectors``, embedded
+    once and kept; a ``benchmarks.archive_vectors.VectorCache``), else random unit vectors.
+    ``write_s`` is the store's share alone; ``generate_s`` includes embedding (``embed_s``)."""
     try:
         from ingest.types import DocumentWrite
     except ImportError:
@@ -162,11 +169,19 @@ def fill(store, chunks: int, embedder_key: str) -> dict:
         write_s += time.perf_counter() - began
         batch, batch_chunks = [], 0
 
+    if cache is not None:
+        archive = cache.articles()
+    else:
+        archive = (
+            (document, own, random_vectors([c.chunk_id for c in own], 384))
+            for document in articles_for_chunks(chunks, bundled_corpus())
+            for own in [paragraph_chunks(document)]
+        )
     began = time.perf_counter()
-    for document in articles_for_chunks(chunks, bundled_corpus()):
+    for document, document_chunks, vectors in archive:
+        if written >= chunks:
+            break
         document.record = build_record(document)
-        document_chunks = paragraph_chunks(document)
-        vectors = random_vectors([c.chunk_id for c in document_chunks], 384)
         digest = f"{embedder_key}:{document.doc_id}"
         batch.append(DocumentWrite(document, document_chunks, vectors, digest))
         batch_chunks += len(document_chunks)
@@ -179,7 +194,15 @@ def fill(store, chunks: int, embedder_key: str) -> dict:
     generate_s += time.perf_counter() - began
     if batch:
         flush()
-    return {"articles": count, "chunks": written, "generate_s": generate_s, "write_s": write_s}
+    return {
+        "articles": count,
+        "chunks": written,
+        "generate_s": generate_s,
+        "write_s": write_s,
+        "vectors": "e5" if cache is not None else "random",
+        "embedded_chunks": cache.embedded_chunks if cache is not None else 0,
+        "embed_s": cache.embed_s if cache is not None else 0.0,
+    }
 
 
 def add_articles(settings, store, e5, first: int, scratch: Path) -> dict:
@@ -247,10 +270,13 @@ def log(message: str) -> None:
 
 def child(settings: Settings, gold: Path) -> dict:
     started = time.time()
+    environment = dict(os.environ)
+    if settings.index.chroma_url:  # the app server's index on the Chroma server too
+        environment["ASSISTANT_INDEX__CHROMA_URL"] = settings.index.chroma_url
     process = subprocess.run(
         [sys.executable, "-c", CHILD, str(started), str(settings.data_dir),
          str(settings.models_dir), str(gold), str(QUERIES)],
-        capture_output=True, text=True, timeout=1800, cwd=os.getcwd(),
+        capture_output=True, text=True, timeout=1800, cwd=os.getcwd(), env=environment,
     )  # fmt: skip
     assert process.returncode == 0, process.stderr[-3000:]
     return json.loads(process.stdout.strip().splitlines()[-1])
@@ -263,12 +289,73 @@ def main() -> None:
     parser.add_argument("--models", type=Path, required=True)
     parser.add_argument("--gold", type=Path, required=True)
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument(
+        "--vectors",
+        choices=("random", "e5"),
+        default="random",
+        help="The archive's vectors: random unit vectors, or its chunks embedded by the "
+        "product's embedder (kept under --vector-cache between runs).",
+    )
+    parser.add_argument("--vector-cache", type=Path, help="Where the e5 vectors are kept.")
+    parser.add_argument(
+        "--chroma-server",
+        action="store_true",
+        help="Keep the index on a `chroma run` server (started here, on loopback) instead "
+        "of embedded, so that the app server's RSS leaves the HNSW graph out.",
+    )
     args = parser.parse_args()
-    settings = Settings(data_dir=args.data_dir, model_cache_dir=args.models)
+    with index_server(args.data_dir, args.chroma_server) as server:
+        result = measure(args, server)
+    args.out.write_text(json.dumps(result, indent=2))
+    print(json.dumps({k: v for k, v in result.items() if k != "details"}))
+
+
+@contextlib.contextmanager
+def index_server(data_dir: Path, wanted: bool) -> Iterator[tuple[str, psutil.Process] | None]:
+    """A `chroma run` server on ``data_dir/chroma`` and a free loopback port when
+    ``wanted`` (its URL and process; None otherwise), stopped on leaving. In this worker's
+    process group: a worker stopped by the benchmark takes it along."""
+    if not wanted:
+        yield None
+        return
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "chroma"), "run", "--path", str(data_dir / "chroma"),
+         "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                httpx.get(f"{url}/api/v2/heartbeat", timeout=1).raise_for_status()
+                break
+            except httpx.HTTPError:
+                assert server.poll() is None and time.monotonic() < deadline, "chroma run failed"
+                time.sleep(0.2)
+        yield url, psutil.Process(server.pid)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def measure(args: argparse.Namespace, server: tuple[str, psutil.Process] | None) -> dict:
+    """Steps 1 to 4 of the module docstring; the worker's result."""
+    chroma_url, chroma_process = server or (None, None)
+    index = {"chroma_url": chroma_url} if chroma_url else {}
+    settings = Settings(data_dir=args.data_dir, model_cache_dir=args.models, index=index)
     e5 = make_embedder(settings)
     store = make_store(settings)
-    log(f"filling {args.chunks} chunks")
-    filled = fill(store, args.chunks, f"{e5.name}/{e5.dimension}")
+    cache = None
+    if args.vectors == "e5":  # imported here: the baseline's tree may lack what it uses
+        from benchmarks.archive_vectors import VectorCache
+
+        cache = VectorCache(args.vector_cache, e5, bundled_corpus())
+    log(f"filling {args.chunks} chunks ({args.vectors} vectors)")
+    filled = fill(store, args.chunks, f"{e5.name}/{e5.dimension}", cache)
     log(f"filled: {json.dumps(filled)}; ingesting the bundled corpus")
     corpus = ingest_paths([settings.corpus_dir], settings, embedder=e5, store=store,
                           detector=make_language_detector(settings), progress=False)  # fmt: skip
@@ -291,15 +378,21 @@ def main() -> None:
             "archive_chunks": filled["chunks"],
             "archive_generate_s": filled["generate_s"],
             "archive_write_s": filled["write_s"],
+            "archive_vectors": filled["vectors"],
+            "archive_embedded_chunks": filled["embedded_chunks"],
+            "archive_embed_s": filled["embed_s"],
             "models_mb": measured["models_mb"],
             "gold_mrr": measured["gold_mrr"],
             "data_dir_mb": sum(f.stat().st_size for f in args.data_dir.rglob("*") if f.is_file())
             / 2**20,
             "peak_rss_mb_worker": psutil.Process().memory_info().rss / 2**20,
+            "index": "chroma server" if chroma_url else "embedded",
+            "chroma_server_rss_mb": chroma_process.memory_info().rss / 2**20
+            if chroma_process
+            else None,
         },
     }
-    args.out.write_text(json.dumps(result, indent=2))
-    print(json.dumps({k: v for k, v in result.items() if k != "details"}))
+    return result
 
 
 if __name__ == "__main__":

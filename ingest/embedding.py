@@ -38,8 +38,10 @@ INT8_SCHEME = "u8u8"
 ONNX_META_FILE = "embedder.json"
 # Measured on the bundled corpus (2 cores): ONNX runs one text per call fastest (43 vs 35
 # chunks/s at 16, as padding costs more than batching saves), and dynamic int8 then derives
-# its activation scales from that text alone; sentence-transformers' own default for torch.
-DEFAULT_BATCH_SIZES = {"onnx-int8": 1, "onnx": 1, "torch": 32}
+# its activation scales from that text alone; sentence-transformers' own default for torch;
+# for a remote server (ingest.openai_embedding), text-embeddings-inference's default limit
+# of texts per request.
+DEFAULT_BATCH_SIZES = {"onnx-int8": 1, "onnx": 1, "torch": 32, "openai": 32}
 
 logger = logging.getLogger(__name__)
 

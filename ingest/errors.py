@@ -12,6 +12,11 @@ class EmbeddingModelError(RuntimeError):
     """The configured embedding model cannot be found or loaded."""
 
 
+class RemoteEmbeddingError(EmbeddingModelError):
+    """An embeddings server (``embedding.remote``) cannot be reached, refuses the requests,
+    or answers something that is not embeddings; the message names its URL and what to do."""
+
+
 class ReadError(Exception):
     """A file that yields nothing; the message says why, for a person to act on."""
 

@@ -174,6 +174,51 @@ def _ingest(
     rebuild: bool,
 ) -> IngestReport:
     started = perf_counter()
+    report, stored = open_index(store, embedder, rebuild)
+
+    with progress_bar(progress) as bar:
+        scanned = _scan(paths, settings, embedder, report, bar)
+        if own_folder is not None:
+            _drop_foreign(scanned, stored, store, own_folder, report)
+        plan = plan_documents(scanned, stored, store, prune)
+        writes = report_plan(plan, scanned, stored, report)
+        task = bar.add_task("Embedding and storing", total=len(writes))
+        prepared: list[Prepared] = []
+        embedded: list[DocumentWrite] = []
+        for position, doc_id in enumerate(writes, start=1):
+            last = position == len(writes)
+            planned = plan[doc_id]
+            document = replace(planned.document, doc_id=doc_id, aliases=planned.aliases)
+            try:
+                prepared.append(
+                    prepare_document(document, planned.content_hash, settings, detector)
+                )
+            except Exception as error:  # one document's failure must not sink the batch
+                report.failed.append((document.source_path or doc_id, f"not indexed: {error}"))
+                bar.advance(task)
+            pending = sum(len(item.chunks) for item in prepared)
+            if prepared and (pending >= EMBED_GROUP_CHUNKS or last):
+                embedded += embed_prepared(prepared, embedder, report, bar, task)
+                prepared = []
+            if embedded and (sum(len(w.chunks) for w in embedded) >= STORE_BATCH_CHUNKS or last):
+                try:
+                    store_batch(embedded, store, stored, report, bar, task, settings.index_dir)
+                except DiskFullError as full:
+                    report_unwritten(full, writes, plan, report)
+                    break
+                embedded = []
+
+    finish(store, stored, plan, report)
+    report.seconds = perf_counter() - started
+    return report
+
+
+def open_index(
+    store: VectorStore, embedder: Embedder, rebuild: bool
+) -> tuple[IngestReport, dict[str, ManifestEntry]]:
+    """What every ingest does first: refuse (unless ``rebuild``) or clear an index of
+    another embedding model, redo what an interrupted run left incomplete; the report
+    begun, and the manifest of what is stored."""
     key = _embedder_key(embedder)
     if not rebuild and _other_model(store.manifest(), key):
         raise ForeignEmbedderError(
@@ -185,37 +230,17 @@ def _ingest(
         # Vectors of another model cannot share a collection with this one's.
         store.clear()
         stored, report.rebuilt = {}, True
+    return report, stored
 
-    with _progress_bar(progress) as bar:
-        scanned = _scan(paths, settings, embedder, report, bar)
-        if own_folder is not None:
-            _drop_foreign(scanned, stored, store, own_folder, report)
-        plan = _plan(scanned, stored, store, prune)
-        writes = _report_plan(plan, scanned, stored, report)
-        task = bar.add_task("Embedding and storing", total=len(writes))
-        prepared: list[_Prepared] = []
-        embedded: list[DocumentWrite] = []
-        for position, doc_id in enumerate(writes, start=1):
-            last = position == len(writes)
-            planned = plan[doc_id]
-            document = replace(planned.document, doc_id=doc_id, aliases=planned.aliases)
-            try:
-                prepared.append(_prepare(document, planned.content_hash, settings, detector))
-            except Exception as error:  # one document's failure must not sink the batch
-                report.failed.append((document.source_path or doc_id, f"not indexed: {error}"))
-                bar.advance(task)
-            pending = sum(len(item.chunks) for item in prepared)
-            if prepared and (pending >= EMBED_GROUP_CHUNKS or last):
-                embedded += _embed(prepared, embedder, report, bar, task)
-                prepared = []
-            if embedded and (sum(len(w.chunks) for w in embedded) >= STORE_BATCH_CHUNKS or last):
-                try:
-                    _store(embedded, store, stored, report, bar, task, settings.index_dir)
-                except DiskFullError as full:
-                    _report_unwritten(full, writes, plan, report)
-                    break
-                embedded = []
 
+def finish(
+    store: VectorStore,
+    stored: dict[str, ManifestEntry],
+    plan: dict[str, _Planned],
+    report: IngestReport,
+) -> None:
+    """What every ingest does last: delete the documents the plan drops (``--prune``), and
+    give unchanged documents their new aliases."""
     removed = sorted(stored.keys() - plan.keys())
     store.delete_documents(removed)
     report.removed.extend(removed)
@@ -224,8 +249,6 @@ def _ingest(
         unchanged = entry and entry.content_hash == planned.content_hash
         if unchanged and entry.aliases != planned.aliases:
             store.set_aliases(doc_id, planned.aliases)
-    report.seconds = perf_counter() - started
-    return report
 
 
 def _other_model(stored: dict[str, ManifestEntry], embedder_key: str) -> bool:
@@ -233,7 +256,7 @@ def _other_model(stored: dict[str, ManifestEntry], embedder_key: str) -> bool:
     return any(not entry.content_hash.startswith(f"{embedder_key}:") for entry in stored.values())
 
 
-def _progress_bar(enabled: bool) -> Progress:
+def progress_bar(enabled: bool) -> Progress:
     return Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -253,26 +276,49 @@ def _scan(
     """Every readable document of this run, cleaned, with its content hash, by name."""
     files, problems = find_files(paths)
     report.failed.extend((p.where, p.message) for p in problems)
-    max_bytes = int(settings.index.max_file_mb * 1_000_000)
     scanned: dict[str, tuple[Document, str]] = {}
     for file, doc_id in bar.track(files, description="Reading"):
-        try:
-            raws, problems = read_file(file, doc_id, max_bytes)
-        except ReadError as error:
-            report.failed.append((str(file), str(error)))
-            continue
-        report.failed.extend((p.where, p.message) for p in problems)
-        for raw in raws:
-            cleaned = clean_text(raw.text)
-            if not cleaned.text:
-                report.failed.append((str(file), "no text left after removing boilerplate"))
-            elif raw.doc_id in scanned:
-                other = scanned[raw.doc_id][0].source_path
-                report.failed.append((str(file), f"doc_id {raw.doc_id!r} already used by {other}"))
-            else:
-                document = replace(raw, text=cleaned.text, url=raw.url or cleaned.url)
-                scanned[raw.doc_id] = (document, content_hash(document, settings, embedder))
+        documents, failed = read_documents(file, doc_id, settings, embedder)
+        report.failed.extend(failed)
+        add_scanned(scanned, documents, report)
     return scanned
+
+
+def read_documents(
+    file: Path, doc_id: str, settings: IngestSettings, embedder: Embedder
+) -> tuple[list[tuple[Document, str]], list[tuple[str, str]]]:
+    """One file's documents, cleaned, each with its content hash, and what failed in it
+    ((where, why) each). Runs wherever the file can be read (a Ray worker too)."""
+    try:
+        raws, problems = read_file(file, doc_id, int(settings.index.max_file_mb * 1_000_000))
+    except ReadError as error:
+        return [], [(str(file), str(error))]
+    failed = [(p.where, p.message) for p in problems]
+    documents = []
+    for raw in raws:
+        cleaned = clean_text(raw.text)
+        if not cleaned.text:
+            failed.append((str(file), "no text left after removing boilerplate"))
+        else:
+            document = replace(raw, text=cleaned.text, url=raw.url or cleaned.url)
+            documents.append((document, content_hash(document, settings, embedder)))
+    return documents, failed
+
+
+def add_scanned(
+    scanned: dict[str, tuple[Document, str]],
+    documents: list[tuple[Document, str]],
+    report: IngestReport,
+) -> None:
+    """``documents`` into ``scanned`` by doc_id; one whose id is taken is a failure."""
+    for document, digest in documents:
+        if document.doc_id in scanned:
+            other = scanned[document.doc_id][0].source_path
+            report.failed.append(
+                (document.source_path, f"doc_id {document.doc_id!r} already used by {other}")
+            )
+        else:
+            scanned[document.doc_id] = (document, digest)
 
 
 def _drop_foreign(
@@ -294,7 +340,7 @@ def _drop_foreign(
         report.foreign.append((document.source_path, name))
 
 
-def _plan(
+def plan_documents(
     scanned: dict[str, tuple[Document, str]],
     stored: dict[str, ManifestEntry],
     store: VectorStore,
@@ -334,7 +380,7 @@ def _plan(
     return plan
 
 
-def _report_plan(
+def report_plan(
     plan: dict[str, _Planned],
     scanned: dict[str, tuple[Document, str]],
     stored: dict[str, ManifestEntry],
@@ -355,7 +401,7 @@ def _report_plan(
 
 
 @dataclass
-class _Prepared:
+class Prepared:
     """A document chunked and ready to embed."""
 
     document: Document
@@ -363,9 +409,9 @@ class _Prepared:
     chunks: list[Chunk]
 
 
-def _prepare(
+def prepare_document(
     document: Document, digest: str, settings: IngestSettings, detector: LanguageDetector
-) -> _Prepared:
+) -> Prepared:
     if document.language == "und":
         document.language = detector.detect(document.text)
     if not document.title:
@@ -377,11 +423,11 @@ def _prepare(
         settings.index.chunk_overlap_sentences,
         detector,
     )
-    return _Prepared(document, digest, chunks)
+    return Prepared(document, digest, chunks)
 
 
-def _embed(
-    prepared: list[_Prepared],
+def embed_prepared(
+    prepared: list[Prepared],
     embedder: Embedder,
     report: IngestReport,
     bar: Progress,
@@ -415,7 +461,7 @@ def _embed(
     return embedded
 
 
-def _store(
+def store_batch(
     embedded: list[DocumentWrite],
     store: VectorStore,
     stored: dict[str, ManifestEntry],
@@ -456,7 +502,7 @@ def _store(
             outcome(write, None)
 
 
-def _report_unwritten(
+def report_unwritten(
     full: DiskFullError, writes: list[str], plan: dict[str, _Planned], report: IngestReport
 ) -> None:
     """Every planned document neither written nor already failed, as failed for ``full``."""

@@ -221,6 +221,12 @@ class EmbeddedLLM:
         """The server's ``/v1`` URL, starting it if needed (for clients such as LlamaIndex)."""
         return self.client.base_url
 
+    def load(self) -> None:
+        """Start the server now and warm its client (``Assistant.warm_up``): llama.cpp holds
+        the GIL while it loads the model (10.6 s on 2 cores), so loading it on the first
+        question stalled every request of the process meanwhile."""
+        self.client.load()
+
     def stream_chat(
         self, messages: list[dict], *, max_tokens: int | None = None, stop: list[str] | None = None
     ) -> Iterator[str]:

@@ -25,6 +25,12 @@ CONTEXT_ERROR_MARKERS = ("context", "n_ctx", "too many tokens", "maximum length"
 JUNK_MIN_REPEATS = 8
 JUNK_MIN_SHARE = 0.5
 REPEATED_UNIT = re.compile(rf"(.{{1,16}}?)\1{{{JUNK_MIN_REPEATS - 1},}}", re.DOTALL)
+# One streamed chunk and the end, as the warm-up's canned reply (``OpenAICompatibleLLM.load``).
+WARM_UP_STREAM = (
+    b'data: {"id": "warm-up", "object": "chat.completion.chunk", "created": 0, '
+    b'"model": "warm-up", "choices": [{"index": 0, "delta": {"content": "ok"}, '
+    b'"finish_reason": "stop"}]}\n\ndata: [DONE]\n\n'
+)
 
 
 class _TransientError(Exception):
@@ -131,6 +137,27 @@ class OpenAICompatibleLLM:
         self, messages: list[dict], *, max_tokens: int | None = None, stop: list[str] | None = None
     ) -> str:
         return "".join(self.stream_chat(messages, max_tokens=max_tokens, stop=stop))
+
+    def load(self) -> None:
+        """Run the client's streaming path once against a canned reply in this process
+        (``Assistant.warm_up``); nothing is sent to the endpoint. Its first use imports 500
+        modules of the OpenAI client and builds their pydantic models, in pieces that held
+        the GIL for up to 200 ms, on the first question otherwise."""
+        canned = httpx.MockTransport(
+            lambda request: httpx.Response(
+                200, headers={"content-type": "text/event-stream"}, content=WARM_UP_STREAM
+            )
+        )
+        with httpx.Client(transport=canned) as http:
+            client = openai.OpenAI(
+                base_url=self.base_url, api_key="warm-up", http_client=http, max_retries=0
+            )
+            messages = [{"role": "user", "content": "warm-up"}]
+            with client.chat.completions.create(
+                model=self.model, messages=messages, stream=True
+            ) as stream:
+                for _ in stream:
+                    pass
 
     def health(self) -> bool:
         """Whether the endpoint answers ``GET /models`` within a few seconds."""

@@ -18,7 +18,16 @@ from assistant.server.chat import mount_ui
 from assistant.server.errors import add_error_handlers
 from assistant.server.middleware import BodySizeLimit, RootPath, SecurityHeaders, UIGuard
 from assistant.server.readiness import Readiness
-from assistant.server.routers import ask, documents, fallback, feedback, library, openai, pages
+from assistant.server.routers import (
+    ask,
+    documents,
+    embeddings,
+    fallback,
+    feedback,
+    library,
+    openai,
+    pages,
+)
 from assistant.server.templates import STATIC_DIR
 from assistant.server.uploads import Uploads
 
@@ -36,9 +45,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 def create_app(assistant: Assistant, settings: Settings) -> FastAPI:
     """The product over HTTP: the JSON/SSE API under /api (answers and their ratings), the
-    OpenAI-compatible endpoint under /v1, the article pages, the library, the embedding
-    demo, the API docs at /docs, and the chat at the root. The routers reach ``assistant``,
-    ``settings``, the ratings' store and the uploads through ``app.state``."""
+    OpenAI-compatible endpoints under /v1 (chat completions, embeddings), the article pages,
+    the library, the embedding demo, the API docs at /docs, and the chat at the root. The
+    routers reach ``assistant``, ``settings``, the ratings' store and the uploads through
+    ``app.state``."""
     server = settings.server
     app = FastAPI(
         lifespan=lifespan,
@@ -57,7 +67,7 @@ def create_app(assistant: Assistant, settings: Settings) -> FastAPI:
     add_error_handlers(app)
 
     # The fallback after the API's routers.
-    for module in (ask, feedback, openai, documents, fallback, pages, library):
+    for module in (ask, feedback, openai, embeddings, documents, fallback, pages, library):
         app.include_router(module.router)
     # Swagger UI 5 (vendored from npm, assistant/static/swagger-ui/VERSION.txt): it renders
     # the OpenAPI 3.1 that FastAPI writes.
@@ -68,7 +78,11 @@ def create_app(assistant: Assistant, settings: Settings) -> FastAPI:
     # Added last = runs first: CORS must also answer preflights and decorate errors, and
     # every layer must see the paths without the proxy's prefix.
     app.add_middleware(UIGuard, settings=settings)
-    app.add_middleware(BodySizeLimit, max_bytes=server.max_request_bytes)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=server.max_request_bytes,
+        by_path={embeddings.PATH: server.max_embedding_request_bytes},
+    )
     if server.allowed_origins:
         app.add_middleware(
             CORSMiddleware,

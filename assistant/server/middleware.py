@@ -49,21 +49,23 @@ def is_api_path(scope: Scope) -> bool:
 
 
 class BodySizeLimit:
-    """Rejects API request bodies over ``max_bytes`` with 413, whether or not they declare
-    a Content-Length, before anything parses them."""
+    """Rejects API request bodies over ``max_bytes`` (or the limit ``by_path`` gives the
+    request's path) with 413, whether or not they declare a Content-Length, before anything
+    parses them."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int):
-        self.app, self.max_bytes = app, max_bytes
+    def __init__(self, app: ASGIApp, max_bytes: int, by_path: dict[str, int] | None = None):
+        self.app, self.max_bytes, self.by_path = app, max_bytes, by_path or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not is_api_path(scope):
             await self.app(scope, receive, send)
             return
+        max_bytes = self.by_path.get(route_path(scope), self.max_bytes)
         too_large = error_response(
-            413, "request_too_large", f"The request body is over {self.max_bytes} bytes."
+            413, "request_too_large", f"The request body is over {max_bytes} bytes."
         )
         declared = Headers(scope=scope).get("content-length", "")
-        if declared.isdigit() and int(declared) > self.max_bytes:
+        if declared.isdigit() and int(declared) > max_bytes:
             await too_large(scope, receive, send)
             return
         body, more = bytearray(), True
@@ -73,7 +75,7 @@ class BodySizeLimit:
                 return
             body += message.get("body", b"")
             more = message.get("more_body", False)
-            if len(body) > self.max_bytes:
+            if len(body) > max_bytes:
                 await too_large(scope, receive, send)
                 return
         replayed = False

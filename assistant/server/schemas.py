@@ -146,6 +146,62 @@ class ChatCompletion(BaseModel):
     )
 
 
+MAX_EMBEDDING_INPUTS = 2048  # texts per request, as OpenAI's own limit
+
+
+class EmbeddingRequest(BaseModel):
+    """The body of ``POST /v1/embeddings``, OpenAI's, with one extension field
+    (``input_type``); ``user`` and other OpenAI fields are accepted and ignored."""
+
+    model_config = ConfigDict(extra="allow")
+
+    input: str | list[str] = Field(
+        description="A text or a list of texts (token arrays are not taken). A text that "
+        "starts with the server's `embedding.query_prefix` (`query: `) is embedded as a "
+        "query, one with its `embedding.passage_prefix` (`passage: `) as a passage."
+    )
+    model: str = Field(
+        description="The server's `embedding.model` (multilingual-e5-small by default) or "
+        "the embedder's full name that responses carry in `model`."
+    )
+    encoding_format: Literal["float", "base64"] = Field(
+        "float", description="base64: each vector as little-endian float32 bytes, base64."
+    )
+    dimensions: int | None = Field(
+        None, description="Only the model's own dimension is accepted (384 for e5-small)."
+    )
+    input_type: Literal["query", "passage"] | None = Field(
+        None,
+        description="Extension: how to embed the texts that carry no prefix; none = passage.",
+    )
+
+
+class Embedding(BaseModel):
+    """One vector of ``POST /v1/embeddings``, L2-normalised."""
+
+    object: Literal["embedding"] = "embedding"
+    index: int = Field(description="The position of its text in `input`.")
+    embedding: list[float] | str = Field(description="The vector, or base64 (encoding_format).")
+
+
+class EmbeddingUsage(BaseModel):
+    """Approximate tokens of the input texts (as ``Usage``)."""
+
+    prompt_tokens: int
+    total_tokens: int
+
+
+class EmbeddingList(BaseModel):
+    """The response of ``POST /v1/embeddings``. ``model`` names the embedder that made the
+    vectors (model and backend, ``multilingual-e5-small@onnx-int8-u8u8``): an index
+    records it, so that vectors of two models are never mixed."""
+
+    object: Literal["list"] = "list"
+    data: list[Embedding]
+    model: str
+    usage: EmbeddingUsage
+
+
 class Liveness(BaseModel):
     """``GET /api/health``: the server process answers. Nothing is checked."""
 
@@ -166,8 +222,9 @@ class LLMState(BaseModel):
 
     model: str
     loaded: bool | None = Field(
-        description="Whether the model answers now. The embedded model loads on the first "
-        "question, so false before it is no fault."
+        description="Whether the model answers now. `assistant serve` loads the embedded "
+        "model before it listens; an app made otherwise loads it on the first question, so "
+        "false before it is no fault."
     )
     checked_s_ago: float | None = Field(description="Seconds since that check.")
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks import load
+from benchmarks.schema import problems, schema_of
 from tests.fake_openai import FakeOpenAIServer
 
 
@@ -39,3 +40,4 @@ def test_a_short_locust_run_answers_everyone_and_refuses_the_surplus_with_429(
     assert summary["first_token_p50_s"] is not None and summary["health_failures"] == 0
     assert len(result["samples"]) >= 10 and all(s["rss_mb"] > 0 for s in result["samples"])
     assert result["machine"]["cpu_model"]
+    assert problems(result, schema_of("load.json")) == []  # as committed results must be

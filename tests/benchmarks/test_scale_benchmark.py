@@ -16,6 +16,22 @@ def figures(chunks: int, **overrides) -> dict:
     return values | overrides
 
 
+def worker_error(reason: str, log: str) -> dict:
+    """A worker's end as ``benchmarks.scale.failure`` records it."""
+    steps = [line for line in log.splitlines() if line.startswith("[")]
+    return {
+        "error": {
+            "reason": reason,
+            "exit_code": None,
+            "signal": "SIGKILL",
+            "elapsed_s": 12.5,
+            "timeout_s": 60,
+            "step": steps[-1] if steps else None,
+            "log": log,
+        }
+    }
+
+
 def test_the_curve_is_a_power_law_fitted_in_log_log():
     sizes = {str(n): {"current": figures(n)} for n in (10_000, 30_000, 100_000)}
     curve = extrapolate(sizes)
@@ -51,15 +67,18 @@ def test_results_md_shows_each_key_by_size_with_baseline_ratio_and_targets():
             "ratio_to_baseline": {"hybrid_p95_ms": 0.5},
         },
         "30000": {"current": figures(30_000)},
-        "100000": {"current": {"error": "killed"}},
+        "100000": {"current": worker_error("signal", "[10:00:00] adding 1,000 articles\n")},
     }
-    runs = [{"command": "python -m benchmarks.scale", "wall_s": 9}]
+    runs = [{"command": "python -m benchmarks.scale", "wall_s": 9, "finished": True}]
     text = "\n".join(scale_tables(record(sizes, "2abc3c2", {}, runs)))
     assert "- `python -m benchmarks.scale`: 9 s wall time" in text
     assert "| figure | 10000: current | 10000: 2abc3c2 | 10000: ratio | 30000: current" in text
     row = next(line for line in text.splitlines() if line.startswith("| hybrid_p95_ms | 200"))
     assert "| 400.0 | 0.5 |" in row and row.endswith("| error | – | – |")
-    assert "Failed (the error is in the JSON): 100000 (current)." in text
+    assert (
+        "Did not finish (the log's end is in the JSON): 100000 (current: signal, SIGKILL, "
+        "after 12.5 s, at: [10:00:00] adding 1,000 articles)." in text
+    )
     assert "Targets against the curve at 1,000,000 chunks:" in text
 
 
@@ -71,7 +90,7 @@ def test_a_baseline_stopped_after_writing_the_archive_keeps_its_store_write():
         "[09:57:10] adding 1,000 articles\n"
     )
     sizes = {"10000": {"current": figures(10_000, store_write_chunks_per_s=200.06)}}
-    sizes["10000"]["baseline"] = {"error": log}
+    sizes["10000"]["baseline"] = worker_error("timeout", log)
     row = record(sizes, "2abc3c2", {}, [])["sizes"]["10000"]
     assert row["baseline"]["partial"]["store_write_chunks_per_s"] == 20.0
     assert row["ratio_to_baseline"] == {"store_write_chunks_per_s": 10.003}
@@ -83,7 +102,7 @@ def test_a_current_run_stopped_after_writing_the_archive_shows_its_store_write_o
     log = '[10:20:00] filled: {"articles": 10, "chunks": 100, "generate_s": 1, "write_s": 2.0}; x\n'
     sizes = {
         "10000": {"current": figures(10_000)},
-        "100000": {"current": {"error": log + "stopped"}},
+        "100000": {"current": worker_error("stopped", log)},
     }
     payload = record(sizes, "2abc3c2", {}, [])
     assert payload["sizes"]["100000"]["current"]["partial"]["store_write_chunks_per_s"] == 50.0

@@ -1,8 +1,8 @@
 """The release gate on retrieval: the retrieval-only eval of the gold set's dev half (the
 held-out half and the frozen batch are never a gate), with the real multilingual e5
 embedder over the bundled corpus, must reach recall@5 >= 0.95 and MRR >= 0.85. Uses the
-converted e5 model in conftest's shared ``model_cache_dir``
-(converted on first use: minutes), with the default settings otherwise."""
+converted e5 model in conftest's shared ``model_cache_dir`` (converted on first use:
+minutes), with the default settings otherwise."""
 
 import json
 

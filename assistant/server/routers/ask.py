@@ -74,8 +74,8 @@ async def health() -> dict:
 )
 async def ready(readiness: ReadinessDep) -> JSONResponse:
     """200 when the index is open and holds documents, else 503; with the document and
-    chunk counts and whether the language model answers (the embedded model loads on the
-    first question). The checks run in background threads, each result kept 2 s: a
+    chunk counts and whether the language model answers (`assistant serve` loads the
+    embedded model before it listens). The checks run in background threads, each result kept 2 s: a
     request waits at most 0.2 s, and otherwise gets the last result."""
     report = await readiness.report()
     return JSONResponse(report, status_code=200 if report["ready"] else 503)
