@@ -12,7 +12,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from assistant import feedback_commands
+from assistant.cli import feedback as feedback_commands
 from assistant.feedback import (
     FEEDBACK_FILE,
     GOLD_FIELDS_TO_FILL,

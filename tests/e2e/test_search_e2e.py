@@ -6,7 +6,7 @@ import typer
 from typer.testing import CliRunner
 
 import assistant.service
-from assistant import search_commands
+from assistant.cli import search as search_commands
 from assistant.service import Assistant
 from assistant.settings import Settings
 from ingest.embedding import ensure_int8_model, ensure_onnx_export, make_embedder, model_source

@@ -12,7 +12,7 @@ import typer
 from typer.testing import CliRunner
 
 import ingest.language
-from assistant.ingest_commands import register
+from assistant.cli.ingest import register
 from assistant.retrieval import make_retriever
 from assistant.settings import Settings, bundled_corpus
 from ingest.errors import ForeignEmbedderError

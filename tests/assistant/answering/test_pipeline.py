@@ -9,9 +9,9 @@ from collections.abc import Callable, Iterator
 import pytest
 from typer.testing import CliRunner
 
-from assistant import answer_commands
 from assistant.answering import Answerer
 from assistant.answering.citations import passage_sentences
+from assistant.cli import answer as answer_commands
 from assistant.cli import app
 from assistant.languages import language_name
 from assistant.llms import LLMError, make_llm

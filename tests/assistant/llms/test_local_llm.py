@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from assistant.llm_commands import register
+from assistant.cli.llm import register
 from assistant.llms import LLMError, make_llm
 from assistant.llms import embedded as local_llm
 from assistant.settings import LLMSettings, Settings

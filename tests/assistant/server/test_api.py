@@ -22,7 +22,7 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 import assistant.service
-from assistant import serve_commands
+from assistant.cli import serve as serve_commands
 from assistant.server import create_app
 from assistant.server.chat import Turn, apply_event, history_of, render_view, view_language
 from assistant.server.routers.pages import render_document_page

@@ -13,7 +13,7 @@ import typer
 from playwright.sync_api import Page, expect
 from typer.testing import CliRunner
 
-from assistant import feedback_commands
+from assistant.cli import feedback as feedback_commands
 from assistant.feedback import FEEDBACK_FILE, Feedback, FeedbackStore
 from assistant.server.ui_text import ui_text
 from tests.fake_openai import FakeOpenAIServer

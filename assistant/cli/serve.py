@@ -19,7 +19,7 @@ def serve(
     import uvicorn
     from rich.console import Console
 
-    from assistant.ingest_commands import print_report
+    from assistant.cli.ingest import print_report
     from assistant.server import create_app
     from assistant.service import Assistant
     from assistant.settings import Settings

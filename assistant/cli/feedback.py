@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from assistant.answer_commands import shorten
+from assistant.cli.answer import shorten
 from assistant.feedback import (
     GOLD_FIELDS_TO_FILL,
     Feedback,

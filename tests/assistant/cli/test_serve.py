@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 from typer.testing import CliRunner
 
-from assistant.serve_commands import register
+from assistant.cli.serve import register
 from assistant.settings import Settings
 from ingest.pipeline import index_lock
 
