@@ -10,6 +10,7 @@ as it is. docs/configuration.md lists every field; it is generated from this mod
 
 from __future__ import annotations
 
+import json
 import os
 from importlib import resources
 from pathlib import Path
@@ -484,6 +485,8 @@ def settings_table() -> str:
         default = field.get_default(call_default_factory=False)
         if field.default_factory is bundled_corpus:
             default = "(the bundled corpus)"
+        elif field.default_factory is not None:  # a list: as TOML and the variable write it
+            default = json.dumps(field.default_factory())
         elif isinstance(default, Section):
             continue
         elif default is None:
