@@ -388,6 +388,12 @@ class ServerSettings(Section):
     )
     max_upload_files: int = Field(20, ge=1, description="Files one upload may hold.")
     max_question_chars: int = Field(2000, description="Longer questions get 422.")
+    example_questions: list[str] = Field(
+        default_factory=list,
+        description="The chat's example questions, shown as they are. Empty: questions "
+        "about the newest documents of the index, from their titles, in the chat's language "
+        "(none while the index is empty).",
+    )
     max_request_bytes: int = Field(64_000, description="Larger request bodies get 413.")
     concurrent_answers: int = Field(
         1,

@@ -8,6 +8,7 @@ Where each part lives:
   fact card and why an answer is not a checked one;
 - ``sources``: the sources panel, the turn's passages grouped by article;
 - ``cited_sentences``: a cited sentence on its card, marked, with "Show in <language>";
+- ``examples``: the example questions, from settings or the archive's newest titles;
 - ``screen``: what the handlers share, and the updates they send to the page;
 - ``events``: asking, regenerating, stopping and clearing, through the admission queue;
 - ``feedback``: rating answers; ``translation``: translating a cited sentence;
@@ -27,6 +28,7 @@ from fastapi import FastAPI
 from assistant.feedback import FeedbackStore
 from assistant.server.admission import Admission
 from assistant.server.chat.events import Answering
+from assistant.server.chat.examples import ExampleQuestions
 from assistant.server.chat.feedback import Rating
 from assistant.server.chat.layout import CHAT_CSS, chat_blocks
 from assistant.server.chat.screen import Screen
@@ -46,7 +48,7 @@ def build_ui(
     example questions. Questions take their turn with the API's in ``admission``; the
     answers' ratings go to ``feedback``."""
     server = settings.server
-    screen = Screen(server)
+    screen = Screen(server, ExampleQuestions(assistant, server))
     return chat_blocks(
         Answering(assistant, admission, screen, server.max_question_chars),
         Rating(settings, feedback, screen),

@@ -24,15 +24,6 @@ from assistant.server.ui_text import ui_text
 CHAT_JS = static_text("chat.js")
 CHAT_CSS = STATIC_DIR / "chat.css"
 
-EXAMPLE_QUESTIONS = [
-    "Bắc Ninh đã tổ chức bao nhiêu cuộc đối thoại với người dân và doanh nghiệp?",
-    "宁顺县登记了多少个“巧妙群众动员”模式？",
-    "متى عقدت اللجنة التنفيذية للحزب في مقاطعة ها تينه مؤتمرها؟",
-    "Wie viele Dialoge mit der Bevölkerung wurden seit 2015 organisiert?",
-    "Who chaired the meeting of the Provincial Party Standing Committee on July 4?",
-    "Hány „ügyes tömegmozgósítási” modellt dolgozott ki Bac Ninh tartomány?",
-]
-
 
 @dataclass
 class Page:
@@ -44,7 +35,7 @@ class Page:
     send: gr.Button
     stop: gr.Button
     clear: gr.Button
-    examples: gr.Dataset  # the example questions' (gr.Examples)
+    examples: gr.Dataset
 
     @property
     def screen(self) -> list[gr.components.Component]:
@@ -94,12 +85,23 @@ def chat_blocks(
                 interactive=False,
             )
             clear = gr.Button(text["clear"], elem_id="na-clear", scale=0, min_width=90)
-        examples = gr.Examples(
-            [[q] for q in EXAMPLE_QUESTIONS], inputs=[question], label=text["try_asking"]
+        # Filled, in the chat's language, by every update of the screen (Screen.update):
+        # the archive's own examples, hidden while there are none.
+        examples = gr.Dataset(
+            components=[question],
+            samples=[],
+            label=text["try_asking"],
+            visible=False,
+            elem_id="na-examples",
         )
-        page = Page(turns, view, question, send, stop, clear, examples.dataset)
+        page = Page(turns, view, question, send, stop, clear, examples)
         wire(blocks, page, answering, rating, translating)
     return blocks
+
+
+def chosen_example(sample: list[str]) -> str:
+    """The question box holding the example question clicked (``sample``: its row)."""
+    return sample[0]
 
 
 def wire(
@@ -148,5 +150,14 @@ def wire(
     page.stop.click(answering.stop, [page.turns], page.screen, cancels=[asked, regenerated])
     page.clear.click(
         answering.clear, [page.turns], page.screen, cancels=[asked, regenerated, translated]
+    )
+    # An example fills the question box, to send as it is or to change first.
+    page.examples.click(
+        chosen_example,
+        [page.examples],
+        [page.question],
+        show_progress="hidden",
+        queue=False,
+        api_visibility="undocumented",
     )
     blocks.load(answering.greet, None, page.screen, show_progress="hidden")

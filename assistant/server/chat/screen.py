@@ -14,6 +14,7 @@ from assistant.server.ui_text import accepted_language, ui_text
 from assistant.server.urls import public_root
 
 if TYPE_CHECKING:
+    from assistant.server.chat.examples import ExampleQuestions
     from assistant.settings import ServerSettings
 
 
@@ -26,8 +27,9 @@ def event_value(event: gr.EventData, name: str) -> object:
 class Screen:
     """The chat as a handler updates it, for one request of one session."""
 
-    def __init__(self, settings: ServerSettings):
+    def __init__(self, settings: ServerSettings, examples: ExampleQuestions):
         self.public_url = settings.public_url
+        self.examples = examples
 
     def root(self, request: gr.Request) -> str:
         """What the view's links start with: relative to this server unless
@@ -55,10 +57,12 @@ class Screen:
         """The question box (emptied to ``box`` unless None), the view (``view`` when it is
         rendered already), the turns, Send, Stop, Clear and the examples, in the chat's
         language: the outputs of the layout's answering events, in this order. Send is
-        disabled and Stop enabled only while an answer is generated."""
+        disabled and Stop enabled only while an answer is generated; the examples are
+        hidden when there are none."""
         language = self.language(request, turns)
         text = ui_text(language)
         emptied = {} if box is None else {"value": box}
+        examples = self.examples.questions(language)
         return (
             gr.update(placeholder=text["placeholder"], label=text["question_label"], **emptied),
             self.view(request, turns, language) if view is None else view,
@@ -66,5 +70,9 @@ class Screen:
             gr.update(value=text["send"], interactive=not generating),
             gr.update(value=text["stop"], interactive=generating),
             gr.update(value=text["clear"]),
-            gr.update(label=text["try_asking"]),
+            gr.update(
+                label=text["try_asking"],
+                samples=[[question] for question in examples],
+                visible=bool(examples),
+            ),
         )
