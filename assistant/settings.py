@@ -10,6 +10,7 @@ as it is. docs/configuration.md lists every field; it is generated from this mod
 
 from __future__ import annotations
 
+import json
 import os
 from importlib import resources
 from pathlib import Path
@@ -404,6 +405,12 @@ class ServerSettings(Section):
     )
     max_upload_files: int = Field(20, ge=1, description="Files one upload may hold.")
     max_question_chars: int = Field(2000, description="Longer questions get 422.")
+    example_questions: list[str] = Field(
+        default_factory=list,
+        description="The chat's example questions, shown as they are. Empty: questions "
+        "about the newest documents of the index, from their titles, in the chat's language "
+        "(none while the index is empty).",
+    )
     max_request_bytes: int = Field(64_000, description="Larger request bodies get 413.")
     max_embedding_request_bytes: int = Field(
         4_000_000,
@@ -506,6 +513,8 @@ def settings_table() -> str:
         default = field.get_default(call_default_factory=False)
         if field.default_factory is bundled_corpus:
             default = "(the bundled corpus)"
+        elif field.default_factory is not None:  # a list: as TOML and the variable write it
+            default = json.dumps(field.default_factory())
         elif isinstance(default, Section):
             continue
         elif default is None:

@@ -8,7 +8,8 @@ const appSrc = app && app.getAttribute("src");
 const appBase = appSrc ? new URL(appSrc, document.baseURI).href : document.baseURI;
 
 // The rating and regenerate controls name their answer, and a translation its turn and
-// citation; the server finds them in the session's turns (assistant.server.chat).
+// citation; the server finds them in the session's turns (assistant/server/chat/: events.py,
+// feedback.py, translation.py).
 const answerOf = (control) => control.closest("[data-answer]").dataset.answer;
 
 // A file the view carries (data-content), saved under its name; its links start with

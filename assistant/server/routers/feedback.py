@@ -1,6 +1,6 @@
 """``POST /api/feedback``: a rating of an answer, from a client of ``/api/ask``. The chat
-rates its answers through its own view (``assistant.server.chat``); both are stored in
-the same place (``assistant.feedback``)."""
+rates its answers through its own view (``assistant.server.chat.feedback``); both are
+stored in the same place (``assistant.feedback``)."""
 
 from __future__ import annotations
 

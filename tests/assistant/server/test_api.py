@@ -10,7 +10,6 @@ import re
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import replace
 
 import httpx
 import openai
@@ -24,7 +23,6 @@ from typer.testing import CliRunner
 import assistant.service
 from assistant.cli import serve as serve_commands
 from assistant.server import create_app
-from assistant.server.chat import Turn, apply_event, history_of, render_view, view_language
 from assistant.server.routers.pages import render_document_page
 from assistant.server.ui_text import ui_text
 from assistant.service import Assistant
@@ -32,19 +30,12 @@ from assistant.settings import Settings
 from assistant.types import (
     Answer,
     Citation,
-    CitationsEvent,
-    ErrorEvent,
-    Passage,
-    SourcesEvent,
-    TokenEvent,
 )
 from ingest.types import Document
 from tests.fake_openai import FakeOpenAIServer
 from tests.fakes import HashEmbedder
 from tests.support.web import (
     CORPUS,
-    LANTERN_ANSWER,
-    LANTERN_QUESTION,
     VI_ANSWER,
     VI_FOLLOW_UP,
     VI_QUESTION,
@@ -615,157 +606,6 @@ def test_serve_ingests_an_empty_index_then_serves(tmp_path, monkeypatch, llm_ser
     assert served["host"] == "127.0.0.1"
     with TestClient(served["app"]) as test_client:
         assert checked_readiness(test_client).json()["index"]["documents"] == len(CORPUS)
-
-
-# --- the chat view's HTML ------------------------------------------------------------------
-
-PASSAGE = Passage(
-    doc_id="en/lantern.txt",
-    chunk_id="en/lantern.txt#0",
-    title="Lantern <b>festival</b>",
-    language="en",
-    score=0.5,
-    start=0,
-    end=len(CORPUS["en/lantern.txt"]),
-    text=CORPUS["en/lantern.txt"],
-)
-
-
-def finished_turn(answer: str, verified: bool = True) -> Turn:
-    text = PASSAGE.text
-    start = text.index("Organisers")
-    citation = Citation(
-        1,
-        PASSAGE.doc_id,
-        PASSAGE.chunk_id,
-        PASSAGE.title,
-        text[start:-1],
-        start,
-        len(text) - 1,
-        verified,
-    )
-    turn = Turn(LANTERN_QUESTION)
-    apply_event(turn, SourcesEvent([PASSAGE], "en"))
-    apply_event(turn, CitationsEvent(answer, [citation], False, [], verified=verified))
-    return turn
-
-
-def test_the_view_renders_corpus_and_model_text_as_text():
-    html_view = render_view([finished_turn(LANTERN_ANSWER + " [1].")], "http://host/")
-
-    assert "<script>" not in html_view
-    assert "<img" not in html_view
-    assert "&lt;script&gt;window.__pwned = 1&lt;/script&gt;" in html_view
-    assert "Lantern &lt;b&gt;festival&lt;/b&gt;" in html_view
-    assert '<a class="na-cite" href="#" data-cite="0-1"' in html_view
-    assert '<mark class="na-cited">Organisers of the lantern festival' in html_view
-    assert 'href="http://host/documents/en/lantern.txt?start=' in html_view
-    assert 'dir="auto"' in html_view
-
-
-def visible_text(html_view: str) -> str:
-    """The view's text as a reader sees it: no tags, no attributes."""
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html_view))
-
-
-def shown_answer(html_view: str) -> str:
-    """The text of the view's last answer, as it reads."""
-    shown = re.findall(r'class="na-answer-text"[^>]*>(.*?)</div>', html_view, re.S)[-1]
-    return re.sub(r"<[^>]+>", "", shown)
-
-
-def test_sources_are_grouped_by_article_and_numbered_as_the_markers():
-    vi_text = CORPUS["vi/bac-ninh.txt"]
-    first, second = vi_text.index("Từ đầu"), vi_text.index("Toàn tỉnh")
-    vi = ("vi/bac-ninh.txt", "Dân vận ở Bắc Ninh")
-    vi_passages = [
-        Passage(vi[0], "vi#0", vi[1], "vi", 0.0328, 0, second, vi_text[:second]),
-        Passage(vi[0], "vi#1", vi[1], "vi", 0.0161, second, len(vi_text), vi_text[second:]),
-    ]
-    citations = [
-        Citation(1, vi[0], "vi#0", vi[1], vi_text[first : second - 1], first, second - 1, True),
-        Citation(2, vi[0], "vi#1", vi[1], vi_text[second:-1], second, len(vi_text) - 1, True),
-    ]
-    answer = "Bắc Ninh đã tổ chức 1.269 cuộc đối thoại [1] và 1.014 mô hình [2]."
-    turn = Turn(VI_QUESTION, dates={"vi/bac-ninh.txt": "2024-07-04"})
-    apply_event(turn, SourcesEvent([*vi_passages, replace(PASSAGE, score=0.0159)], "vi"))
-    apply_event(turn, TokenEvent(answer))
-    streamed = shown_answer(render_view([turn], "/"))
-    apply_event(turn, CitationsEvent(answer, citations, False, [], verified=True))
-    html_view = render_view([turn], "/")
-    text = visible_text(html_view)
-
-    # What was streamed stays: the same text and markers once the citations arrive.
-    assert streamed == shown_answer(html_view)
-    assert "[1]" in streamed and "[2]" in streamed
-    sources = text.split(" Sources ")[1]
-    assert sources.count(vi[1]) == 1  # one article, its title once
-    assert re.findall(r"\[\d+\]", sources) == ["[1]", "[2]"]
-    assert sources.index(vi[1]) < sources.index("[1]") < sources.index("Lantern")
-    assert "vi · 2024-07-04 · Strong match" in sources
-    assert "en · Weak match" in sources
-    assert ".txt" not in text and "0.0" not in text  # no file names, no raw scores
-    assert '<mark class="na-cited">Toàn tỉnh đã xây dựng 1.014 mô hình' in html_view
-    assert 'href="/documents/vi/bac-ninh.txt?start=' in html_view
-
-
-def test_the_view_speaks_the_question_language_right_to_left_for_arabic():
-    arabic = Turn("متى عقدت اللجنة مؤتمرها؟")
-    apply_event(arabic, SourcesEvent([PASSAGE], "ar"))
-    apply_event(arabic, CitationsEvent("لا تذكر المقالات ذلك.", [], True, []))
-    thai = Turn("เมื่อไหร่?")
-    apply_event(thai, SourcesEvent([PASSAGE], "th"))
-
-    assert view_language([], "vi") == "vi"  # before any question: the browser's
-    assert view_language([arabic], "vi") == "ar"
-    assert view_language([arabic, Turn("?")], "vi") == "ar"  # a question not yet read
-    assert view_language([arabic, thai], "vi") == "vi"  # no Thai words: the browser's
-    html_view = render_view([arabic], "/", "ar")
-    assert '<div class="na-layout" lang="ar" dir="rtl">' in html_view
-    assert ui_text("ar")["refused"] in html_view
-    assert ui_text("ar")["sources"] in html_view
-    assert "Not found in the articles" not in html_view
-    assert 'dir="ltr"' in render_view([], "/", "vi") and ui_text("vi")["sources"] in render_view(
-        [], "/", "vi"
-    )
-
-
-def test_the_view_says_when_an_answer_could_not_be_verified():
-    turn = finished_turn("I could not verify an answer. The closest evidence: [1]", False)
-    html_view = render_view([turn], "http://host/")
-
-    assert turn.status == "not_verified"
-    assert "Not verified: no answer could be checked against the articles" in html_view
-    assert '<a class="na-cite na-evidence" href="#" data-cite="0-1"' in html_view
-    assert "closest evidence, not an answer" in html_view
-    assert "closest evidence" not in render_view([finished_turn("5,000 [1].")], "http://host/")
-
-
-def test_the_view_shows_refusals_and_model_failures_apart():
-    refused = Turn("?")
-    apply_event(refused, SourcesEvent([PASSAGE], "en"))
-    apply_event(refused, CitationsEvent("The articles do not say.", [], True, []))
-    failed = Turn("?")
-    apply_event(failed, SourcesEvent([PASSAGE], "en"))
-    apply_event(failed, ErrorEvent("Connection refused", "unavailable"))
-    apply_event(failed, CitationsEvent("", [], False, []))
-
-    assert "Not found in the articles" in render_view([refused], "/")
-    failed_view = render_view([failed], "/")
-    assert "The language model is unavailable" in failed_view
-    assert "Connection refused" in failed_view
-    assert "Lantern &lt;b&gt;festival&lt;/b&gt;" in failed_view  # the sources stay
-    assert failed.status == "error"
-
-
-def test_only_finished_turns_become_history():
-    done = finished_turn("Five thousand [1].")
-    stopped = Turn("never mind", status="stopped", answer="Half an")
-
-    assert history_of([done, stopped]) == [
-        {"role": "user", "content": LANTERN_QUESTION},
-        {"role": "assistant", "content": "Five thousand [1]."},
-    ]
 
 
 def test_the_article_page_escapes_its_metadata():

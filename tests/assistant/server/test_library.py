@@ -13,7 +13,6 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from assistant.server.chat import render_view
 from assistant.server.routers import library as library_router
 from assistant.server.routers.library import job_json
 from assistant.server.ui_text import ui_text
@@ -419,10 +418,3 @@ def test_too_many_or_too_large_uploads_are_refused_whole(client):
     assert "server.max_upload_files" in assert_error(too_many, 400, "invalid_request_error")
     assert "server.max_upload_mb" in assert_error(declared_huge, 413, "request_too_large")
     assert "`files`" in assert_error(nothing, 400, "invalid_request_error")
-
-
-def test_the_chat_links_to_the_library():
-    view = render_view([], "/prefix/", "ar")
-
-    link = 'href="/prefix/library" target="_blank" rel="noopener">'
-    assert f"{link}{ui_text('ar')['library']}</a>" in view

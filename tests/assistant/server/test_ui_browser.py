@@ -30,6 +30,11 @@ from tests.support.web import (
 
 VI = ui_text("vi")  # the chat's words for the Vietnamese questions
 EN = ui_text("en")
+LIBRARY_TITLES = [
+    "Lantern festival poster",
+    "Tỉnh Bắc Ninh đẩy mạnh công tác dân vận",
+    "مؤتمر لجنة الحزب في ها تينه",
+]
 
 pytestmark = pytest.mark.browser
 
@@ -135,6 +140,23 @@ def test_a_follow_up_uses_the_conversation_copy_and_clear(page, server_url):
     page.locator("#na-clear").click()
     expect(page.locator(".na-turn")).to_have_count(0)
     expect(page.locator(".na-conversation .na-empty")).to_be_visible()
+
+
+def test_the_examples_ask_about_the_newest_articles_and_one_fills_the_question_box(
+    page, server_url
+):
+    page.goto(f"{server_url}/")
+    examples = page.locator("#na-examples")
+    # The test index's articles are undated: by title (the library's order), three of them.
+    asked = [EN["example_question"].format(title=title) for title in LIBRARY_TITLES]
+
+    expect(examples.get_by_text(EN["try_asking"])).to_be_visible()
+    expect(examples.locator("button")).to_have_count(len(asked))
+    expect(examples.locator("button").first).to_have_text(asked[0])
+    # A longer one is cut on its button (Gradio shows 60 characters), and asked in full.
+    expect(examples.locator("button").nth(1)).to_contain_text(asked[1][:40])
+    examples.locator("button").nth(1).click()
+    expect(page.locator("#na-question textarea")).to_have_value(asked[1])
 
 
 def test_enter_sends_shift_enter_breaks_the_line_and_send_waits_for_the_answer(page, server_url):
