@@ -45,6 +45,7 @@ CORPUS = {
 VI_QUESTION = "Bắc Ninh đã tổ chức bao nhiêu cuộc đối thoại?"
 VI_ANSWER = "Bắc Ninh đã tổ chức 1.269 cuộc đối thoại với người dân và doanh nghiệp"
 VI_FOLLOW_UP = "Còn mô hình Dân vận khéo thì sao?"
+VI_MODELS_QUESTION = "Bắc Ninh đã xây dựng bao nhiêu mô hình Dân vận khéo?"
 # An English question that quotes the Vietnamese article's word for "dialogues", so that
 # the hashed embeddings find it: an English asker, a Vietnamese source.
 EN_QUESTION = (
@@ -71,14 +72,9 @@ def scripted_reply(messages: list[dict]) -> str:
         if "1.269 cuộc đối thoại" in sentence and "into English" in prompt:
             return VI_SENTENCE_IN_ENGLISH
         return f"«{sentence}»"  # not translated: the translator must notice
-    if prompt.startswith("Sentence:"):  # the second reading of figures (figure_check.txt)
-        sentence = prompt.removeprefix("Sentence:").partition("\n\nQuestion:")[0]
-        facts = [n for n in ("1.269", "1.014", "5,000") if n in sentence]
-        return (facts or re.findall(r"\d+", sentence) or [NO_ANSWER_TOKEN])[0]
     if "Standalone question:" in prompt:
-        return "Bắc Ninh đã xây dựng bao nhiêu mô hình Dân vận khéo?"
+        return VI_MODELS_QUESTION
     question = prompt.rpartition("Question:")[2]
-    figure_check = "number that answers the question" in question
     if "dialogues" in question:
         fact, sentence = "1.269", EN_ANSWER
     elif "mô hình" in question:
@@ -89,8 +85,6 @@ def scripted_reply(messages: list[dict]) -> str:
         fact, sentence = "5,000", LANTERN_ANSWER
     else:
         return NO_ANSWER_TOKEN
-    if figure_check:  # asked again which number of the cited sentence answers
-        return fact
     for number, block in re.findall(r"^\[(\d+)\] (.*?)(?=^\[\d+\] |\Z)", prompt, re.M | re.S):
         if fact in block:
             return f"{sentence} [{number}]."

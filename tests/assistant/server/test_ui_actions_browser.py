@@ -18,7 +18,14 @@ from assistant.feedback import FEEDBACK_FILE, Feedback, FeedbackStore
 from assistant.server.ui_text import ui_text
 from tests.fake_openai import FakeOpenAIServer
 from tests.support.browser import ask, screenshot
-from tests.support.web import VI_FOLLOW_UP, VI_QUESTION, live_server, make_app, scripted_reply
+from tests.support.web import (
+    VI_FOLLOW_UP,
+    VI_MODELS_QUESTION,
+    VI_QUESTION,
+    live_server,
+    make_app,
+    scripted_reply,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -160,13 +167,13 @@ def test_rating_regenerating_and_exporting_work_inside_the_embed(page, server_ur
     page.goto(f"{server_url}/embed-demo")
     component = page.locator("#embed-component")
     component.scroll_into_view_if_needed()  # <gradio-app> renders once on screen
-    ask(component, VI_FOLLOW_UP)
+    ask(component, VI_MODELS_QUESTION)
     answer = component.locator(".na-answer.na-done")
     expect(answer).to_have_count(1)
 
     answer.locator("[data-rate='down']").click()
     expect(answer.locator(".na-feedback-saved")).to_have_text(VI["feedback_saved"])
-    assert any(r.rating == "down" and not r.history for r in ratings(data_dir, VI_FOLLOW_UP))
+    assert any(r.rating == "down" and not r.history for r in ratings(data_dir, VI_MODELS_QUESTION))
     component.locator(".na-regenerate").click()
     expect(component.locator(".na-answering")).to_have_count(1)
     expect(component.locator(".na-answer.na-done")).to_have_count(1)
