@@ -30,14 +30,13 @@ from dataclasses import dataclass, field
 
 from assistant.answering.citations import (
     Claim,
-    EvidenceScorer,
     VerifiedAnswer,
     number_keys,
     number_keys_with_parts,
     significant,
     verify_answer,
 )
-from assistant.answering.evidence import Evidence
+from assistant.answering.evidence import Evidence, EvidenceScorer
 from ingest.interfaces import LanguageDetector
 from ingest.names import CASED_SCRIPTS, name_spans, script_of, span_keys
 from ingest.tokens import tokenize

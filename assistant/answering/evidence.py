@@ -10,28 +10,132 @@ than the best-ranked one by more than ``answer.second_document_margin``.
 
 from __future__ import annotations
 
+import math
 import re
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
 
 from assistant.answering.citations import (
-    EvidenceScorer,
     PromptPassage,
     Span,
+    is_number,
     number_keys,
     number_keys_with_parts,
     passage_sentences,
 )
-from assistant.settings import AnswerSettings
+from assistant.settings import AnswerSettings, CheckSettings
 from assistant.types import Passage
+from ingest.interfaces import Embedder
 from ingest.names import keyed_names
+from ingest.tokens import tokenize
 from ingest.types import DocumentRecord
 
+# Sentence vectors kept between questions: a few hundred articles' worth (memory, not
+# quality: 4096 vectors of 384 floats are 6 MB).
+PASSAGE_VECTOR_CACHE = 4096
 DIGIT = re.compile(r"\d")
 
 RecordLookup = Callable[[str], DocumentRecord | None]
+
+
+class EvidenceScorer:
+    """Scores how well each text (a question, an answer sentence) is backed by each
+    passage sentence, in 0..1: the best of BM25-like token overlap (names, diacritics
+    folded) and embedding similarity, averaged with the share of the text's numbers the
+    sentence holds. Without an embedder only the lexical evidence counts. ``config``
+    (default: the settings' defaults) holds the mapping's numbers."""
+
+    def __init__(self, embedder: Embedder | None = None, config: CheckSettings | None = None):
+        self.embedder = embedder
+        self.config = config or CheckSettings()
+        self._sentence_vectors: dict[str, np.ndarray] = {}
+
+    def scores(self, texts: Sequence[str], sentences: Sequence[str]) -> np.ndarray:
+        """(texts × sentences) evidence: similarity weighed by the numbers found."""
+        return self.weigh_numbers(self.similarity(texts, sentences), texts, sentences)
+
+    def similarity(
+        self, texts: Sequence[str], sentences: Sequence[str], cosine: np.ndarray | None = None
+    ) -> np.ndarray:
+        """(texts × sentences), the better of lexical and embedding similarity; ``cosine``:
+        the texts' raw embedding cosines to the sentences (``relatedness``) when at hand."""
+        if not texts or not sentences:
+            return np.zeros((len(texts), len(sentences)))
+        similarity = self.lexical(texts, sentences)
+        if self.embedder is not None:
+            cosine = self._cosine(texts, sentences) if cosine is None else cosine
+            floor, ceil = self.config.dense_floor, self.config.dense_ceil
+            dense = np.clip((cosine - floor) / (ceil - floor), 0.0, 1.0)
+            similarity = np.maximum(similarity, dense)
+        return similarity
+
+    def weigh_numbers(
+        self, similarity: np.ndarray, texts: Sequence[str], sentences: Sequence[str]
+    ) -> np.ndarray:
+        """A text's numbers found in the sentence are evidence of their own, the strongest
+        across languages ("18.087" reads the same in Arabic); none found cuts it down."""
+        numbers = self.numbers(texts, sentences)
+        numberless = similarity * self.config.numberless_weight
+        weighed = np.where(numbers > 0, (similarity + numbers) / 2, numberless)
+        return np.where(np.isnan(numbers), similarity, weighed)
+
+    @staticmethod
+    def lexical(texts: Sequence[str], sentences: Sequence[str]) -> np.ndarray:
+        """IDF-weighted share of a text's words found in the sentence; the IDF comes from the
+        sentences themselves, so words every sentence has count for little."""
+        sentence_words = [{t for t in tokenize(s) if not is_number(t)} for s in sentences]
+        frequency = Counter(word for words in sentence_words for word in words)
+        count = len(sentences)
+
+        def idf(word: str) -> float:
+            return math.log(1 + (count - frequency[word] + 0.5) / (frequency[word] + 0.5))
+
+        result = np.zeros((len(texts), count))
+        for row, text in enumerate(texts):
+            weights = {w: idf(w) for w in tokenize(text) if not is_number(w)}
+            total = sum(weights.values())
+            if total == 0:
+                continue
+            for column, words in enumerate(sentence_words):
+                result[row, column] = sum(weights[w] for w in weights.keys() & words) / total
+        return result
+
+    @staticmethod
+    def numbers(texts: Sequence[str], sentences: Sequence[str]) -> np.ndarray:
+        """Share of the text's numbers found in the sentence; NaN for a text without any."""
+        sentence_keys = [number_keys_with_parts(s) for s in sentences]
+        result = np.full((len(texts), len(sentences)), np.nan)
+        for row, text in enumerate(texts):
+            keys = number_keys(text)
+            if keys:
+                result[row] = [len(keys & found) / len(keys) for found in sentence_keys]
+        return result
+
+    def relatedness(self, texts: Sequence[str], sentences: Sequence[str]) -> np.ndarray:
+        """(texts × sentences) raw cosine of the embeddings, unclipped, which ranks
+        sentences for a question better than the clipped evidence score (the lexical part
+        of that rewards sentences echoing the question's wording in its own language);
+        the lexical similarity when there is no embedder."""
+        if self.embedder is None or not texts or not sentences:
+            return self.lexical(texts, sentences)
+        return self._cosine(texts, sentences)
+
+    def _cosine(self, texts: Sequence[str], sentences: Sequence[str]) -> np.ndarray:
+        assert self.embedder is not None
+        # Passage sentences recur across questions; their vectors are cached. A local copy
+        # keeps a request safe from another thread clearing the cache meanwhile.
+        vectors = {s: self._sentence_vectors.get(s) for s in sentences}
+        missing = [s for s, vector in vectors.items() if vector is None]
+        if missing:
+            vectors.update(zip(missing, self.embedder.embed_passages(missing), strict=True))
+            if len(self._sentence_vectors) + len(missing) > PASSAGE_VECTOR_CACHE:
+                self._sentence_vectors.clear()
+            self._sentence_vectors.update((s, vectors[s]) for s in missing)
+        sentence_matrix = np.stack([vectors[s] for s in sentences])
+        return self.embedder.embed_queries(list(texts)) @ sentence_matrix.T
 
 
 @dataclass

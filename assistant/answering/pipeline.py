@@ -34,8 +34,8 @@ from typing import TYPE_CHECKING
 from assistant.answering.agreement import Agreement, compare, facts_stated
 from assistant.answering.candidates import mixed_script_words
 from assistant.answering.checks import AnswerChecker, DocumentLookup, NameIndex
-from assistant.answering.citations import EvidenceScorer, cite
-from assistant.answering.evidence import Evidence, EvidencePlanner, RecordLookup
+from assistant.answering.citations import cite
+from assistant.answering.evidence import Evidence, EvidencePlanner, EvidenceScorer, RecordLookup
 from assistant.answering.extractive import ExtractiveReader, PassageLookup, Reading
 from assistant.answering.follow_ups import FollowUp, FollowUps
 from assistant.answering.llm_reader import Draft, LLMReader

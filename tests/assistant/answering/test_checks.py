@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.answering.checks import AnswerChecker, misdated, misnamed
-from assistant.answering.citations import EvidenceScorer
-from assistant.answering.evidence import EvidencePlanner
+from assistant.answering.evidence import EvidencePlanner, EvidenceScorer
 from assistant.settings import AnswerSettings
 from assistant.types import Passage
 from ingest.names import name_key

@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 
 from assistant.answering.citations import (
-    EvidenceScorer,
     PromptPassage,
     number_keys,
     passage_sentences,
     unsupported_numbers,
     verify_answer,
 )
+from assistant.answering.evidence import EvidenceScorer
 from tests.fakes import HashEmbedder
 from tests.support.passages import document_text, make_passages
 

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from assistant.answering.citations import EvidenceScorer
-from assistant.answering.evidence import EvidencePlanner
+from assistant.answering.evidence import EvidencePlanner, EvidenceScorer
 from assistant.answering.extractive import ExtractiveReader, clause, window
 from assistant.settings import AnswerSettings, ReaderSettings, bundled_prompts
 from assistant.types import Passage
