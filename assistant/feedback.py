@@ -31,7 +31,7 @@ AnswerStatus = Literal["verified", "not_verified", "refused"]
 RATINGS: tuple[Rating, ...] = get_args(Rating)
 STATUSES: tuple[AnswerStatus, ...] = get_args(AnswerStatus)
 HISTORY_ROLES = ("user", "assistant")
-MAX_COMMENT_CHARS = 2000
+MAX_COMMENT_CHARS = 2000  # a paragraph; longer comments are pasted documents
 # The gold fields a rating cannot know: a maintainer fills them (docs/evaluation.md).
 GOLD_FIELDS_TO_FILL = ("id", "answer", "must_include", "sources", "answerable")
 

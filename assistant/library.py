@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from ingest.interfaces import VectorStore
     from ingest.types import DocumentSummary
 
-LISTING_MAX_AGE_S = 30.0
+LISTING_MAX_AGE_S = 30.0  # another process's ingest shows within this; listing costs a scan
 # Passages holding a query's words that are looked at: a word in more passages than this
 # (a common one) finds the documents of these only; the titles are searched in full.
 MAX_TEXT_MATCHES = 10_000

@@ -66,9 +66,9 @@ NATIVE_PREFIXES = ("ال", "وال", "بال", "لل", "فال", "كال")
 # "و" (and) written onto a word of four letters or more: "وأكد" (and confirmed).
 CONJUNCTION_PREFIX = re.compile(r"^و\w{3,}")
 EAST_ASIAN_SCRIPTS = frozenset({"CJK", "HIRAGANA", "KATAKANA", "HANGUL"})
-MIN_NAME_WORDS = 2
+MIN_NAME_WORDS = 2  # one capitalised word is as often a noun (German) as a name
 NUMBER_AFTER = re.compile(r"\.?\s*(?:nr\.?|no\.?|№)?\s*\d", re.IGNORECASE)
-MAX_NAME_WORDS = 4
+MAX_NAME_WORDS = 4  # a longer run is a title or an institution, of which a name ends it
 
 
 @dataclass(frozen=True)

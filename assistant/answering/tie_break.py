@@ -16,7 +16,7 @@ from assistant.types import ProgressEvent
 
 # "A", "B", "A.", "Answer: B"...
 CHOICE = re.compile(r"\b([AB])\b")
-CHOICE_TOKENS = 4
+CHOICE_TOKENS = 4  # "A", "B" or a few words around one
 
 
 class TieBreak:

@@ -20,7 +20,7 @@ from assistant.types import (
     TokenEvent,
 )
 
-QUOTE_CHARS = 240
+QUOTE_CHARS = 240  # a cited sentence as a terminal line shows it, about three lines
 CHAT_COMMANDS = "/clear forgets the conversation, /exit leaves."
 
 LanguageOption = typer.Option(

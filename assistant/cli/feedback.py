@@ -21,8 +21,8 @@ from assistant.feedback import (
     gold_candidate,
 )
 
-QUESTION_CHARS = 80
-COMMENT_CHARS = 60
+QUESTION_CHARS = 80  # a table cell's width in a terminal
+COMMENT_CHARS = 60  # likewise
 
 feedback_app = typer.Typer(
     help="The answers' ratings (👍/👎 and comments), and gold-question candidates from them.",

@@ -11,7 +11,7 @@ from rich.table import Table
 
 from assistant.types import Passage
 
-SNIPPET_CHARS = 160
+SNIPPET_CHARS = 160  # two terminal lines of each passage
 
 
 def register(app: typer.Typer) -> None:

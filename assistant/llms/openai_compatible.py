@@ -18,7 +18,7 @@ from assistant.llms.base import LLMError
 if TYPE_CHECKING:
     from assistant.settings import Settings
 
-HEALTH_TIMEOUT_S = 3.0
+HEALTH_TIMEOUT_S = 3.0  # a readiness probe must answer quickly even when the server does not
 START_HINT = "Start it with `assistant llm serve` or set ASSISTANT_LLM__BASE_URL."
 CONTEXT_ERROR_MARKERS = ("context", "n_ctx", "too many tokens", "maximum length")
 # A short unit repeated this often, covering at least half the answer, is a generation loop.

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 FIRST_GUESS_S = 10.0  # an answer's duration until one was measured
 SMOOTHING = 0.3  # weight of the latest answer's duration in the running estimate
-MAX_RETRY_AFTER_S = 600
+MAX_RETRY_AFTER_S = 600  # a client told to wait longer gives up: say at most ten minutes
 MAX_BUCKETS = 10_000  # rate-limit buckets kept; full ones (idle clients) are dropped
 POLL_S = 0.05  # how often an API request waiting for a slot looks again
 API_KEY = "api-key"  # the API key's bucket: one key is configured (server.api_key)

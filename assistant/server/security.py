@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from assistant.settings import Settings
 
 SESSION_COOKIE = "na_session"
-SESSION_TTL_S = 12 * 3600
+SESSION_TTL_S = 12 * 3600  # a working day's chat without signing in again
 compare_digest = secrets.compare_digest
 
 

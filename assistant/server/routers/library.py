@@ -29,8 +29,8 @@ from assistant.server.uploads import IncomingFile, UploadJob
 from assistant.server.urls import document_url, public_root
 from ingest.readers import supported_suffixes
 
-PAGE_SIZE = 50
-MAX_QUERY_CHARS = 200
+PAGE_SIZE = 50  # documents a page of the library lists
+MAX_QUERY_CHARS = 200  # a search box's query; longer ones are clamped, not refused
 UPLOAD_HEADER = "X-Library-Upload"
 # Multipart framing around the files (boundaries, part headers) allowed on top of them.
 FORM_OVERHEAD_BYTES = 1_000_000
