@@ -62,6 +62,7 @@ RESULT_SCHEMAS = {
             "machine": MACHINE,
             "load_average_1m_before": float,
             "baseline": str,
+            "current_settings": List(str),
             "split": str,
             "questions": List(str),
             "errors": Map(str),
@@ -131,9 +132,12 @@ def baseline_tree(commit: str):
 class Worker:
     """One side's worker process: its code tree first on the path, its own data dir."""
 
-    def __init__(self, tree: Path, data_dir: Path, models_dir: Path):
+    def __init__(
+        self, tree: Path, data_dir: Path, models_dir: Path, settings: dict[str, str] | None = None
+    ):
         env = {
             **os.environ,
+            **(settings or {}),
             "PYTHONPATH": str(tree),
             "ASSISTANT_DATA_DIR": str(data_dir),
             "ASSISTANT_MODEL_CACHE_DIR": str(models_dir),
@@ -204,6 +208,13 @@ def main() -> None:
     parser.add_argument("--split", default="dev", help="Gold split asked (dev, held_out...).")
     parser.add_argument("--limit", type=int, default=None, help="Only the first N questions.")
     parser.add_argument("--models-dir", type=Path, default=PROJECT / ".assistant" / "models")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="ASSISTANT_X=VALUE",
+        help="A setting of this code's side, as its environment variable (repeatable).",
+    )
     args = parser.parse_args()
     items = [i for i in load_gold(GOLD) if split_of(i) == args.split][: args.limit]
     questions = [{"id": i.id, "question": i.question, "history": i.history} for i in items]
@@ -211,7 +222,12 @@ def main() -> None:
     with baseline_tree(args.baseline) as baseline, tempfile.TemporaryDirectory() as data:
         sides = {
             "baseline": Worker(baseline, Path(data) / "baseline", args.models_dir),
-            "current": Worker(PROJECT, Path(data) / "current", args.models_dir),
+            "current": Worker(
+                PROJECT,
+                Path(data) / "current",
+                args.models_dir,
+                dict(s.split("=", 1) for s in args.set),
+            ),
         }
         rows: dict[str, list[dict]] = {name: [] for name in sides}
         try:
@@ -230,6 +246,7 @@ def main() -> None:
         "machine": machine(),
         "load_average_1m_before": load_before,
         "baseline": args.baseline,
+        "current_settings": args.set,
         "split": args.split,
         "questions": [q["id"] for q in questions],
         "errors": {name: worker.error for name, worker in sides.items() if worker.error},
