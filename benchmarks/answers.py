@@ -5,8 +5,9 @@ that reproduces it.
     .venv/bin/python -m benchmarks.answers \\
         --run "product (all on)=.eval-runs/product=assistant eval --out .eval-runs/product" ...
 
-A run is given as LABEL=DIRECTORY=COMMAND. Each run's records (results.jsonl) are scored
-again with the current evaluator (``evals.scoring.rescore``), so a run made by older code
+A run is given as LABEL=DIRECTORY=COMMAND, DIRECTORY being one run directory or several
+joined by commas (a run made one split at a time). Each run's records (results.jsonl) are
+scored again with the current evaluator (``evals.scoring.rescore``), so a run made by older code
 gets the newer figures wherever its records hold what they need (a figure they cannot
 have, such as the time to the key fact, is None), then split into the dev half (odd ids,
 where every choice was made), the held-out half (even ids) and the frozen batch (written
@@ -68,10 +69,20 @@ RESULT_SCHEMAS = {
 }
 
 
-def read_results(directory: Path) -> list[dict]:
-    """A run's results, the last of each question (a resumed run may repeat one)."""
-    lines = (directory / "results.jsonl").read_text(encoding="utf-8").splitlines()
+def read_results(*directories: Path) -> list[dict]:
+    """A run's results, the last of each question (a resumed run may repeat one); a run
+    made one split at a time (``assistant eval --split``) is read from its directories."""
+    lines = [
+        line
+        for directory in directories
+        for line in (directory / "results.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
     return list({record["id"]: record for record in map(json.loads, lines)}.values())
+
+
+def run_directories(spec: str) -> list[Path]:
+    """The DIR part of a --run: one directory, or several joined by commas."""
+    return [Path(part) for part in spec.split(",")]
 
 
 def product_detector() -> LanguageDetector:
@@ -84,7 +95,9 @@ def product_detector() -> LanguageDetector:
 
 
 def summarise_run(
-    directory: Path, ids: set[str] | None = None, detector: LanguageDetector | None = None
+    directories: list[Path],
+    ids: set[str] | None = None,
+    detector: LanguageDetector | None = None,
 ) -> dict[str, dict]:
     """The figures of one run on each split of the gold set, on the questions ``ids`` only
     when given, and its seconds per answering stage (``stages``). ``detector`` scores the
@@ -93,7 +106,7 @@ def summarise_run(
     detector = detector or product_detector()
     records = [
         rescore(record, gold.get(record["id"]), detector)
-        for record in read_results(directory)
+        for record in read_results(*directories)
         if ids is None or record["id"] in ids
     ]
     summary: dict[str, dict] = {}
@@ -141,11 +154,15 @@ def main() -> None:
     specs = [spec.split("=", 2) for spec in args.run]
     ids = None
     if args.same_questions:
-        answered = [{r["id"] for r in read_results(Path(d))} for _, d, _ in specs]
+        answered = [{r["id"] for r in read_results(*run_directories(d))} for _, d, _ in specs]
         ids = set.intersection(*answered)
     detector = product_detector()
     runs = [
-        {"label": label, "command": command, **summarise_run(Path(directory), ids, detector)}
+        {
+            "label": label,
+            "command": command,
+            **summarise_run(run_directories(directory), ids, detector),
+        }
         for label, directory, command in specs
     ]
     payload = {

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks import answers, results_md
-from benchmarks.answers import FIGURES, id_order, summarise_run
+from benchmarks.answers import FIGURES, id_order, run_directories, summarise_run
 from benchmarks.results_md import answers_table
 from benchmarks.run import GOLD
 from evals.gold import SPLITS, load_gold
@@ -108,7 +108,7 @@ def run(tmp_path: Path) -> Path:
 
 
 def test_each_split_has_its_figures_and_an_old_run_gets_precision_and_coverage(run):
-    summary = summarise_run(run, detector=EnglishDetector())
+    summary = summarise_run([run], detector=EnglishDetector())
     assert list(summary) == [*SPLITS, "stages"]  # the frozen batch a third column
     for split in SPLITS:
         assert list(summary[split]) == [*FIGURES, "questions"]
@@ -132,8 +132,18 @@ def test_each_split_has_its_figures_and_an_old_run_gets_precision_and_coverage(r
     }
 
 
+def test_a_run_made_one_split_at_a_time_is_read_from_its_directories(tmp_path: Path):
+    dev = write_run(tmp_path / "dev", [new_record("q01", "Ha Tinh received 18,087.", True, 0.5)])
+    frozen = write_run(tmp_path / "frozen", [new_record("f01", "I could not verify.", False, 0.2)])
+    directories = run_directories(f"{dev},{frozen}")
+    assert directories == [dev, frozen]
+    summary = summarise_run(directories, detector=EnglishDetector())
+    assert [summary[split]["questions"] for split in SPLITS] == [1, 0, 1]
+    assert summary["dev"]["verified_precision"] == 1.0 and summary["frozen"]["coverage"] == 0.0
+
+
 def test_only_the_questions_asked_for(run):
-    summary = summarise_run(run, ids={"q01", "f01"}, detector=EnglishDetector())
+    summary = summarise_run([run], ids={"q01", "f01"}, detector=EnglishDetector())
     assert [summary[split]["questions"] for split in SPLITS] == [1, 0, 1]
 
 
