@@ -61,7 +61,19 @@ def environment(tmp_path_factory, model_cache_dir) -> dict[str, str]:
 
 
 def traced(args: list[str], trace: Path) -> list[str]:
-    return ["strace", "-f", "-qq", "-e", "trace=connect,sendto,sendmsg", "-o", str(trace), *args]
+    # --seccomp-bpf stops the traced processes only at these calls, not at every system call
+    # (llama.cpp's threads make millions): the commands run at nearly full speed.
+    return [
+        "strace",
+        "-f",
+        "-qq",
+        "--seccomp-bpf",
+        "-e",
+        "trace=connect,sendto,sendmsg",
+        "-o",
+        str(trace),
+        *args,
+    ]
 
 
 def run_traced(args: list[str], environment: dict, trace: Path, timeout: int = 600) -> None:

@@ -182,6 +182,12 @@ def test_ready_is_503_for_an_empty_or_unreadable_index(tmp_path, data_dir, llm_s
     assert "/srv" not in unreadable.text
 
 
+# BrokenStore hangs 30 s. A bound far from both that and readiness.WAIT_S (0.2 s) tells
+# "answered without the index" from "waited for it" on a loaded CI machine too (1.25 s was
+# seen under a load of 6); speed itself is the benchmarks' business.
+ANSWERED_WITHOUT_WAITING_S = 5.0
+
+
 def test_ready_does_not_wait_on_a_hanging_index(data_dir, llm_server):
     hang = threading.Event()
     try:
@@ -192,7 +198,7 @@ def test_ready_does_not_wait_on_a_hanging_index(data_dir, llm_server):
     finally:
         hang.set()
 
-    assert elapsed < 1.0
+    assert elapsed < ANSWERED_WITHOUT_WAITING_S
     assert response.status_code == 503
     assert response.json()["index"]["open"] is None  # not known yet
 
