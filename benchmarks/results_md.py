@@ -75,8 +75,14 @@ def answers_table(payload: dict) -> list[str]:
             lines.append(f"| {run['label']} | {split} | " + " | ".join(cells) + " |")
     lines += ["", "Commands:", ""]
     lines += [f"- {run['label']}: `{run['command']}`" for run in runs]
+    shown: dict[str, str] = {}  # a variant scored from another run's records has its times
     for run in runs:
         if run.get("stages"):
+            key = json.dumps(run["stages"], sort_keys=True)
+            if key in shown:
+                lines += ["", f"Seconds per answering stage, {run['label']}: as {shown[key]}."]
+                continue
+            shown[key] = run["label"]
             lines += ["", f"Seconds per answering stage, {run['label']}:", ""]
             lines += ["| stage | questions | p50 | mean |", "|---|---|---|---|"]
             lines += [

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from benchmarks.results_md import latency_table, reader_tables
+from benchmarks.results_md import answers_table, latency_table, reader_tables
 
 
 def test_the_latency_section_shows_both_sides_and_the_ratios():
@@ -36,3 +36,17 @@ def test_the_reader_section_shows_each_mechanism_off_and_the_reliability():
     assert "| all on (default) | 0.5 | 0.7 | 0.5 | 0.7 | 0.5 | 0.7 |" in text
     assert "| no unit | 0.4 | 0.6 | 0.4 | 0.6 | 0.4 | 0.6 |" in text
     assert "| dev | 0.4–0.6 | 3 | 0.667 |" in text and "0.6–0.8" not in text
+
+
+def test_a_variant_scored_from_another_runs_records_points_to_its_stage_times():
+    stages = {"retrieve": {"questions": 1, "p50_s": 0.1, "mean_s": 0.1}}
+    split = {"fact_accuracy": 1.0, "questions": 1}
+    payload = {
+        "runs": [
+            {"label": "product", "command": "c", "dev": split, "stages": stages},
+            {"label": "llm alone", "command": "c", "dev": split, "stages": dict(stages)},
+        ]
+    }
+    text = "\n".join(answers_table(payload))
+    assert text.count("| retrieve | 1 | 0.1 | 0.1 |") == 1
+    assert "Seconds per answering stage, llm alone: as product." in text
