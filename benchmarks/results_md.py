@@ -55,9 +55,9 @@ def machine_line(machine: dict) -> str:
 
 
 def answers_table(payload: dict) -> list[str]:
-    """One row per run and split of the gold set (``evals.gold.SPLITS``; a run summarised
-    before a split existed has no row for it), then each run's command and, when it was
-    measured, its seconds per answering stage."""
+    """One row per run and split of the gold set (``evals.gold.SPLITS``; a run that asked
+    none of a split's questions, or was summarised before it existed, has no row for it),
+    then each run's command and, when it was measured, its seconds per answering stage."""
     runs = payload["runs"]
     questions = payload.get("questions", "all")
     lines = []
@@ -70,7 +70,7 @@ def answers_table(payload: dict) -> list[str]:
     figures = [figure for figure in figures if figure != "questions"]
     lines += ["| run | split | " + " | ".join(figures) + " |", "|---|---|" + "---|" * len(figures)]
     for run in runs:
-        for split in (split for split in SPLITS if split in run):
+        for split in (split for split in SPLITS if run.get(split, {}).get("questions")):
             cells = [_cell(run[split].get(figure)) for figure in figures]
             lines.append(f"| {run['label']} | {split} | " + " | ".join(cells) + " |")
     lines += ["", "Commands:", ""]

@@ -45,8 +45,10 @@ def test_a_variant_scored_from_another_runs_records_points_to_its_stage_times():
         "runs": [
             {"label": "product", "command": "c", "dev": split, "stages": stages},
             {"label": "llm alone", "command": "c", "dev": split, "stages": dict(stages)},
+            {"label": "dev only", "command": "c", "dev": split, "frozen": {"questions": 0}},
         ]
     }
     text = "\n".join(answers_table(payload))
+    assert "| dev only | dev |" in text and "| dev only | frozen |" not in text
     assert text.count("| retrieve | 1 | 0.1 | 0.1 |") == 1
     assert "Seconds per answering stage, llm alone: as product." in text
