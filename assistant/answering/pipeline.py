@@ -244,7 +244,9 @@ class Answerer:
         answer.answer, answer.citations = checked.text, checked.citations
         answer.unsupported_numbers = checked.unsupported_numbers
         if answer.key_fact is not None:
-            answer.key_fact.status = "verified" if agreement.status == "agree" else "not_verified"
+            agreed = agreement.status == "agree"
+            answer.key_fact.status = "verified" if agreed else "not_verified"
+            answer.key_fact.citation.supported = agreed  # the verified answer states it
         run.first_token()
         yield TokenEvent(text=answer.answer)
 

@@ -685,6 +685,7 @@ def test_the_key_fact_is_shown_before_the_model_writes_and_verified_by_agreement
     assert key_fact.text == "18.087" and key_fact.citation.doc_id == "ha-tinh.txt"
     result = events[-1].result
     assert result.verified and result.key_fact.status == "verified"
+    assert result.key_fact.citation.supported  # its sentence backs the verified answer
     assert events[-2].key_fact.status == "verified"
     assert result.timings.key_fact_s <= result.timings.ttft_s
     assert list(result.timings.stages) == [
@@ -702,6 +703,7 @@ def test_readers_that_disagree_leave_the_answer_not_verified_quoting_both_senten
         "Leaders held 2.015 direct dialogues.",
     ]
     assert result.key_fact.status == "not_verified"
+    assert not result.key_fact.citation.supported
     assert len(llm.calls) == 1  # no tie-break by default
 
 
