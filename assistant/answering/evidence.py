@@ -33,12 +33,34 @@ from ingest.names import keyed_names
 from ingest.tokens import tokenize
 from ingest.types import DocumentRecord
 
-# Sentence vectors kept between questions: a few hundred articles' worth (memory, not
-# quality: 4096 vectors of 384 floats are 6 MB).
+# Passage vectors kept between questions: a few hundred articles' sentences or candidate
+# contexts (memory, not quality: 4096 vectors of 384 floats are 6 MB).
 PASSAGE_VECTOR_CACHE = 4096
 DIGIT = re.compile(r"\d")
 
 RecordLookup = Callable[[str], DocumentRecord | None]
+
+
+class PassageVectors:
+    """The passage embeddings of texts, each text embedded once while it stays in the cache
+    (``PASSAGE_VECTOR_CACHE``): an article's sentences, windows and clauses come back with
+    every question about it."""
+
+    def __init__(self, embedder: Embedder):
+        self.embedder = embedder
+        self._cache: dict[str, np.ndarray] = {}
+
+    def __call__(self, texts: Sequence[str]) -> np.ndarray:
+        """(texts × dimensions), in the order of ``texts``."""
+        # A local copy keeps a request safe from another thread clearing the cache meanwhile.
+        known = {t: v for t in set(texts) if (v := self._cache.get(t)) is not None}
+        missing = [t for t in dict.fromkeys(texts) if t not in known]
+        if missing:
+            known.update(zip(missing, self.embedder.embed_passages(missing), strict=True))
+            if len(self._cache) + len(missing) > PASSAGE_VECTOR_CACHE:
+                self._cache.clear()
+            self._cache.update((t, known[t]) for t in missing)
+        return np.stack([known[t] for t in texts])
 
 
 class EvidenceScorer:
@@ -51,7 +73,7 @@ class EvidenceScorer:
     def __init__(self, embedder: Embedder | None = None, config: CheckSettings | None = None):
         self.embedder = embedder
         self.config = config or CheckSettings()
-        self._sentence_vectors: dict[str, np.ndarray] = {}
+        self._sentence_vectors = PassageVectors(embedder) if embedder is not None else None
 
     def scores(self, texts: Sequence[str], sentences: Sequence[str]) -> np.ndarray:
         """(texts × sentences) evidence: similarity weighed by the numbers found."""
@@ -124,18 +146,8 @@ class EvidenceScorer:
         return self._cosine(texts, sentences)
 
     def _cosine(self, texts: Sequence[str], sentences: Sequence[str]) -> np.ndarray:
-        assert self.embedder is not None
-        # Passage sentences recur across questions; their vectors are cached. A local copy
-        # keeps a request safe from another thread clearing the cache meanwhile.
-        vectors = {s: self._sentence_vectors.get(s) for s in sentences}
-        missing = [s for s, vector in vectors.items() if vector is None]
-        if missing:
-            vectors.update(zip(missing, self.embedder.embed_passages(missing), strict=True))
-            if len(self._sentence_vectors) + len(missing) > PASSAGE_VECTOR_CACHE:
-                self._sentence_vectors.clear()
-            self._sentence_vectors.update((s, vectors[s]) for s in missing)
-        sentence_matrix = np.stack([vectors[s] for s in sentences])
-        return self.embedder.embed_queries(list(texts)) @ sentence_matrix.T
+        assert self.embedder is not None and self._sentence_vectors is not None
+        return self.embedder.embed_queries(list(texts)) @ self._sentence_vectors(sentences).T
 
 
 @dataclass

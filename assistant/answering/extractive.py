@@ -32,7 +32,7 @@ from assistant.answering.candidates import (
     part_regions,
 )
 from assistant.answering.citations import Span, cite, passage_sentences
-from assistant.answering.evidence import Evidence
+from assistant.answering.evidence import Evidence, PassageVectors
 from assistant.answering.question_types import AnswerKind, QuestionTyper, focus
 from assistant.settings import EvidenceSettings, ReaderSettings
 from assistant.types import Citation, KeyFact, Passage
@@ -57,8 +57,6 @@ KIND_OF_ROLE: dict[str, Kind] = {
     "year": "date", "date": "date", "name": "name",
 }  # fmt: skip
 WORD = re.compile(r"\S+")
-# Context vectors kept between questions (memory: 4096 vectors of 384 floats are 6 MB).
-CONTEXT_VECTOR_CACHE = 4096
 
 # Every passage of a document, in document order (``Assistant.document_passages``).
 PassageLookup = Callable[[str], list[Passage]]
@@ -171,7 +169,7 @@ class ExtractiveReader:
         self.number_words_dir = number_words_dir
         self.breakdown_words_dir = breakdown_words_dir
         self.sentence_max_chars = sentence_max_chars  # as the evidence is cut
-        self._vectors: dict[str, np.ndarray] = {}
+        self.vectors = PassageVectors(embedder)
         self.passages = passages
 
     def run(
@@ -223,7 +221,7 @@ class ExtractiveReader:
     def sentences(self, evidence: Evidence) -> list[tuple[Passage, Span]]:
         """The sentences read, most relevant first: the retrieved passages' (ranked by the
         evidence), then, with ``scope = "document"``, the rest of their documents' in order."""
-        ranked = [(passage, span) for passage, span in evidence.ranked]
+        ranked = list(evidence.ranked)
         if self.config.scope == "evidence" or self.passages is None:
             return ranked
         seen = {span for _, span in ranked}
@@ -350,19 +348,6 @@ class ExtractiveReader:
             unit = self.vectors(units) @ self.embedder.embed_queries([asked])[0]
             similarity = (1 - config.unit_weight) * similarity + config.unit_weight * unit
         return np.asarray(similarity, dtype=float)
-
-    def vectors(self, texts: Sequence[str]) -> np.ndarray:
-        """The passage embeddings of ``texts``, each text embedded once: the same windows
-        and clauses of an article come back with every question about it. A local copy
-        keeps a request safe from another thread clearing the cache meanwhile."""
-        known = {t: v for t in set(texts) if (v := self._vectors.get(t)) is not None}
-        missing = [t for t in dict.fromkeys(texts) if t not in known]
-        if missing:
-            known.update(zip(missing, self.embedder.embed_passages(missing), strict=True))
-            if len(self._vectors) + len(missing) > CONTEXT_VECTOR_CACHE:
-                self._vectors.clear()
-            self._vectors.update((t, known[t]) for t in missing)
-        return np.stack([known[t] for t in texts])
 
     def confidence(self, reading: Reading) -> float:
         """The probability that the best candidate is the answer, from how far it leads the
