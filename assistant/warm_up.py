@@ -82,8 +82,6 @@ class Warmed(Protocol):
     llm: LLM
     answerer: Any
 
-    def search(self, query: str, k: int | None = None) -> list: ...
-
     def answerer_with(self, llm: LLM) -> Any: ...
 
 
@@ -94,8 +92,7 @@ def warm_up(assistant: Warmed, question: str) -> None:
     for sample in SCRIPT_SAMPLES:
         assistant.detector.detect(sample)
         assistant.detector.detect(" ".join([sample] * 4))
-    assistant.search(question, k=1)
-    assistant.answerer_with(ScriptedLLM()).ask(question)
+    assistant.answerer_with(ScriptedLLM()).ask(question)  # retrieval included
     assistant.answerer  # noqa: B018 (built now: its prompts are read from disk)
     load = getattr(assistant.llm, "load", None)  # a plugin's LLM may have none
     if load is not None:

@@ -55,7 +55,6 @@ from ingest.readers import find_files
 from ingest.settings import IngestSettings
 from ingest.types import Document, DocumentWrite
 
-logger = logging.getLogger(__name__)
 INSTALL_HINT = "install the ray extra: pip install 'news-assistant[ray]'"
 
 
