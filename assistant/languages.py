@@ -54,10 +54,15 @@ LANGUAGE_NAMES = {
 }
 
 
+def language_code(code: str | None) -> str:
+    """The lower-case language part of a tag: "pt-BR", "pt_br" and " PT " are "pt"."""
+    return (code or "").strip().lower().replace("_", "-").split("-")[0]
+
+
 def normalize_language(code: str | None) -> str:
     """A lower-case ISO 639-1 code; "und", empty and unknown codes become English, because
     the prompt must name some language."""
-    code = (code or "").strip().lower().replace("_", "-").split("-")[0]
+    code = language_code(code)
     return code if code in LANGUAGE_NAMES else DEFAULT_LANGUAGE
 
 

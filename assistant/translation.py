@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from assistant.answering.citations import number_keys, number_keys_with_parts
-from assistant.languages import LANGUAGE_NAMES
+from assistant.languages import LANGUAGE_NAMES, language_code
 from assistant.llms import LLM, LLMError
 from ingest.tokens import fold
 
@@ -105,7 +105,7 @@ def target_language(code: str) -> str:
     """``code`` ("vi", "pt-BR") as the ISO 639-1 code to translate into; UnknownLanguage when
     the product knows no such language (a translation into English by default would be a
     wrong answer, not a fallback)."""
-    normalized = code.strip().lower().replace("_", "-").split("-")[0]
+    normalized = language_code(code)
     if normalized not in LANGUAGE_NAMES:
         raise UnknownLanguage(
             f"Unknown language {code!r}: send an ISO 639-1 code such as "
@@ -124,17 +124,21 @@ def cleaned_reply(reply: str) -> str:
 
 
 class TranslationCache:
-    """The translations in a SQLite file whose schema is created on first use; a
+    """The translations in a SQLite file whose schema is created on first write; a
     connection per call, as the chat and the API translate from several threads. A cache
     that cannot be read or written is logged and skipped: the translation still comes."""
 
     def __init__(self, path: Path):
         self.path = path
 
-    def _connect(self) -> sqlite3.Connection:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+    def _connect(self, create: bool = False) -> sqlite3.Connection:
+        """A connection; ``create``: the file and its schema made first (a reader finds
+        them made by the writer that made the file)."""
+        if create:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
         db = sqlite3.connect(self.path, timeout=10)
-        db.executescript(SCHEMA)
+        if create:
+            db.executescript(SCHEMA)
         return db
 
     def get(self, sentence: SourceSentence, language: str, model: str) -> Translation | None:
@@ -164,7 +168,7 @@ class TranslationCache:
             "time": datetime.now(UTC).isoformat(timespec="seconds"),
         }
         try:
-            with closing(self._connect()) as db, db:
+            with closing(self._connect(create=True)) as db, db:
                 db.execute(STORE, row)
         except (sqlite3.Error, OSError) as error:
             logger.warning("The translation cache %s could not be written: %s", self.path, error)
